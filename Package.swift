@@ -1,0 +1,102 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "crm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
+        .executable(name: "crm", targets: ["crm"]),
+        .executable(name: "crm-bench", targets: ["crm-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+    ],
+    targets: [
+        // C libraries from Debian packages, never vendored.
+        .systemLibrary(
+            name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        // Shared modules every service uses.
+        .target(
+            name: "Kafka", dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Shared/Kafka", swiftSettings: strict),
+        .target(
+            name: "Postgres", dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Shared/Postgres", swiftSettings: strict),
+        .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: strict),
+        .target(
+            name: "Messaging", dependencies: [
+                "Kafka", "Postgres", "Contracts",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Shared/Messaging", swiftSettings: strict),
+        .target(
+            name: "ServiceKit", dependencies: [
+                "Kafka", "Postgres", "Messaging", "Contracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "Shared/ServiceKit", swiftSettings: strict),
+
+        // Developer tools.
+        .executableTarget(
+            name: "crm-devbroker", dependencies: [
+                "Kafka", "Messaging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Tools/crm-devbroker", swiftSettings: strict),
+        .executableTarget(
+            name: "crm", dependencies: [
+                "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Tools/crm", swiftSettings: strict),
+        .executableTarget(
+            name: "crm-bench", dependencies: [
+                "Kafka", "Postgres", "Messaging", "Contracts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "Tools/crm-bench", swiftSettings: strict),
+
+        // Tests: real PostgreSQL (from deploy/local/test) and the embedded Kafka cluster.
+        .target(
+            name: "TestSupport", dependencies: ["Kafka", "Postgres", "Messaging"],
+            path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(
+            name: "PostgresTests", dependencies: ["Postgres", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "KafkaTests", dependencies: ["Kafka", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ServiceKitTests", dependencies: [
+                "ServiceKit", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ], swiftSettings: strict),
+    ]
+)
