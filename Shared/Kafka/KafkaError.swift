@@ -1,0 +1,33 @@
+import CRdKafka
+
+/// A librdkafka error: its numeric code (`rd_kafka_resp_err_t`) and text.
+public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let code: Int32
+    public let message: String
+
+    public init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    init(_ error: rd_kafka_resp_err_t, context: String? = nil) {
+        code = error.rawValue
+        let text = String(cString: rd_kafka_err2str(error))
+        message = context.map { "\($0): \(text)" } ?? text
+    }
+
+    /// Takes ownership of an `rd_kafka_error_t` and destroys it.
+    init(consuming error: OpaquePointer) {
+        code = rd_kafka_error_code(error).rawValue
+        message = String(cString: rd_kafka_error_string(error))
+        rd_kafka_error_destroy(error)
+    }
+
+    static func configuration(_ message: String) -> KafkaError {
+        KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: message)
+    }
+
+    public static let closed = KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "client is closed")
+
+    public var description: String { "Kafka error \(code): \(message)" }
+}

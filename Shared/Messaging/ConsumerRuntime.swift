@@ -1,0 +1,180 @@
+import Contracts
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Applies one consumed message to the service's database, inside the batch transaction.
+public protocol MessageHandler: Sendable {
+    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws
+}
+
+/// A failure that no retry can fix (malformed JSON, a contract violation): the message goes to
+/// the dead-letter topic at once.
+public struct PermanentFailure: Error, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Runs a consumer group member: polls a batch, applies it in one transaction with a savepoint
+/// per message, sends messages that keep failing to `crm.dlq.v1`, and only then commits the
+/// offsets. A crash anywhere before the commit replays the batch, which the handlers' version
+/// checks make harmless; nothing is skipped. On graceful shutdown it finishes the batch in
+/// flight, commits, and leaves the group.
+public final class ConsumerRuntime: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var batchSize: Int
+        public var batchTimeout: Duration
+        /// Attempts per message before it is dead-lettered.
+        public var maxAttempts: Int
+
+        public init(batchSize: Int = 500, batchTimeout: Duration = .milliseconds(200), maxAttempts: Int = 3) {
+            self.batchSize = batchSize
+            self.batchTimeout = batchTimeout
+            self.maxAttempts = max(1, maxAttempts)
+        }
+    }
+
+    private let consumer: KafkaConsumer
+    private let pool: PostgresPool
+    private let deadLetterProducer: KafkaProducer
+    private let handler: any MessageHandler
+    private let configuration: Configuration
+    private let logger: Logger
+    private let processed: Counter
+    private let deadLettered: Counter
+
+    public init(
+        consumer: KafkaConsumer, pool: PostgresPool, deadLetterProducer: KafkaProducer, handler: any MessageHandler,
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "crm.consumer")
+    ) {
+        self.consumer = consumer
+        self.pool = pool
+        self.deadLetterProducer = deadLetterProducer
+        self.handler = handler
+        self.configuration = configuration
+        self.logger = logger
+        let dimensions = [("consumer", consumer.groupID)]
+        processed = Counter(label: "crm_consumer_messages_total", dimensions: dimensions)
+        deadLettered = Counter(label: "crm_dlq_messages_total", dimensions: dimensions)
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let batch: [KafkaMessage]
+            do {
+                batch = try await consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.batchTimeout)
+            } catch {
+                logger.error("consumer poll failed", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard !batch.isEmpty else { continue }
+            try await process(batch)
+        }
+        await consumer.close()
+    }
+
+    /// Applies, dead-letters and commits one batch; retries the database part until it commits.
+    func process(_ batch: [KafkaMessage]) async throws {
+        var backoff = Backoff()
+        var deadLetters: [(KafkaMessage, String)] = []
+        while true {
+            do {
+                deadLetters = try await apply(batch)
+                break
+            } catch {
+                guard !Task.isCancelled else { throw CancellationError() }
+                logger.warning("batch transaction failed; retrying", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+        try await publish(deadLetters)
+        processed.increment(by: Int64(batch.count))
+        backoff.reset()
+        while true {
+            do {
+                try await consumer.commit(batch)
+                return
+            } catch let error as KafkaError {
+                // Lost the partitions to a rebalance: the new owner replays from the last commit.
+                logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+                if Task.isCancelled { return }
+                if error.code == 22 || error.code == 25 || error.code == 27 { return } // generation, member id, rebalance
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+    }
+
+    /// One transaction for the batch, one savepoint per message. Returns the messages that
+    /// failed every attempt, with the reason.
+    private func apply(_ batch: [KafkaMessage]) async throws -> [(KafkaMessage, String)] {
+        try await pool.withTransaction { transaction in
+            var failed: [(KafkaMessage, String)] = []
+            for message in batch {
+                var attempt = 0
+                while true {
+                    attempt += 1
+                    do {
+                        try await transaction.savepoint { try await self.handler.handle(message, in: $0) }
+                        break
+                    } catch let error as PostgresError {
+                        // A broken connection is not the message's fault: retry the whole batch.
+                        if case .connectionLost = error { throw error }
+                        if attempt >= configuration.maxAttempts {
+                            failed.append((message, "\(error)"))
+                            break
+                        }
+                    } catch let error as PermanentFailure {
+                        failed.append((message, error.reason))
+                        break
+                    } catch {
+                        if attempt >= configuration.maxAttempts {
+                            failed.append((message, "\(error)"))
+                            break
+                        }
+                    }
+                }
+            }
+            return failed
+        }
+    }
+
+    /// Sends failed messages to `crm.dlq.v1` with their origin; retries until the broker has them,
+    /// because committing offsets without that would lose them.
+    private func publish(_ deadLetters: [(KafkaMessage, String)]) async throws {
+        guard !deadLetters.isEmpty else { return }
+        let records = deadLetters.map { message, reason in
+            ProducerRecord(
+                topic: Topic.deadLetters, key: message.key, value: message.value,
+                headers: message.headers + [
+                    KafkaHeader(name: DeadLetterHeader.topic, string: message.topic),
+                    KafkaHeader(name: DeadLetterHeader.partition, string: String(message.partition)),
+                    KafkaHeader(name: DeadLetterHeader.offset, string: String(message.offset)),
+                    KafkaHeader(name: DeadLetterHeader.consumer, string: consumer.groupID),
+                    KafkaHeader(name: DeadLetterHeader.error, string: reason),
+                ])
+        }
+        var pending = records
+        var backoff = Backoff()
+        while !pending.isEmpty {
+            let results = await deadLetterProducer.send(pending)
+            pending = zip(pending, results).compactMap { record, result in (try? result.get()) == nil ? record : nil }
+            if !pending.isEmpty {
+                guard !Task.isCancelled else { throw CancellationError() }
+                logger.warning("dead-letter publish failed; retrying", metadata: ["pending": "\(pending.count)"])
+                try? await Task.sleep(for: backoff.next())
+            }
+        }
+        for (message, reason) in deadLetters {
+            logger.error("message dead-lettered", metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                "reason": "\(reason)",
+            ])
+        }
+        deadLettered.increment(by: Int64(deadLetters.count))
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Publishes a schema's outbox to Kafka, in id order, deleting each row only after the broker
+/// acknowledged it. One relay per schema is active at a time (a session advisory lock held on a
+/// dedicated connection); the others stand by and take over when its session ends. It wakes on
+/// NOTIFY and also polls, so a lost notification only delays a message, never strands it.
+///
+/// Delivery is at least once: a row whose acknowledgement was lost is sent again. Consumers
+/// tolerate that because every snapshot carries its aggregate `version`.
+public final class OutboxRelay: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var batchSize: Int
+        public var pollInterval: Duration
+        public var standbyInterval: Duration
+
+        public init(batchSize: Int = 500, pollInterval: Duration = .seconds(1), standbyInterval: Duration = .seconds(2)) {
+            self.batchSize = batchSize
+            self.pollInterval = pollInterval
+            self.standbyInterval = standbyInterval
+        }
+    }
+
+    private let outbox: Outbox
+    private let pool: PostgresPool
+    private let producer: KafkaProducer
+    private let configuration: Configuration
+    private let logger: Logger
+    private let backlog: Gauge
+    private let published: Counter
+    private let failures: Counter
+
+    public init(
+        outbox: Outbox, pool: PostgresPool, producer: KafkaProducer,
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "crm.outbox.relay")
+    ) {
+        self.outbox = outbox
+        self.pool = pool
+        self.producer = producer
+        self.configuration = configuration
+        self.logger = logger
+        let dimensions = [("schema", outbox.schema)]
+        backlog = Gauge(label: "crm_outbox_backlog", dimensions: dimensions)
+        published = Counter(label: "crm_outbox_published_total", dimensions: dimensions)
+        failures = Counter(label: "crm_outbox_publish_failures_total", dimensions: dimensions)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.runUntilCancelled()
+        }
+    }
+
+    private func runUntilCancelled() async {
+        while !Task.isCancelled {
+            do {
+                guard let lease = try await acquireLeadership() else {
+                    try? await Task.sleep(for: configuration.standbyInterval)
+                    continue
+                }
+                logger.info("outbox relay is active", metadata: ["schema": "\(outbox.schema)"])
+                await publishWhileLeader(lease)
+                await lease.close()
+            } catch {
+                logger.warning("outbox relay cannot reach PostgreSQL", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: configuration.standbyInterval)
+            }
+        }
+    }
+
+    /// Returns the connection holding the schema's relay lock, or nil if another relay holds it.
+    private func acquireLeadership() async throws -> PostgresConnection? {
+        let connection = try await PostgresConnection.connect(
+            url: pool.configuration.url, applicationName: "crm-outbox-relay")
+        let rows = try await connection.query(
+            "SELECT pg_try_advisory_lock(hashtext(\("crm.outbox-relay.\(outbox.schema)"))) AS locked")
+        if try rows.first?.decode("locked", as: Bool.self) == true { return connection }
+        await connection.close()
+        return nil
+    }
+
+    private func publishWhileLeader(_ lease: PostgresConnection) async {
+        let wake = WakeSignal()
+        let listener = Task {
+            for await _ in PostgresListener.listen(url: pool.configuration.url, channels: [outbox.channel], logger: logger) {
+                wake.signal()
+            }
+        }
+        defer { listener.cancel() }
+
+        var backoff = Backoff()
+        while !Task.isCancelled {
+            do {
+                // Still the leader? A broken lease means the lock is gone with its session.
+                try await lease.execute("SELECT 1")
+                let drained = try await drain()
+                if drained {
+                    backoff.reset()
+                    await wake.wait(timeout: configuration.pollInterval)
+                } else {
+                    try? await Task.sleep(for: backoff.next())
+                }
+            } catch {
+                logger.warning("outbox relay lost its database session", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+
+    /// Publishes batches until the outbox is empty (true) or a delivery failed (false).
+    private func drain() async throws -> Bool {
+        while !Task.isCancelled {
+            let rows = try await pool.query("""
+                SELECT id, topic, message_key, payload, headers FROM outbox ORDER BY id LIMIT \(configuration.batchSize)
+                """)
+            if rows.isEmpty {
+                backlog.record(0)
+                return true
+            }
+            var ids: [Int64] = []
+            var records: [ProducerRecord] = []
+            for row in rows {
+                ids.append(try row.decode("id", as: Int64.self))
+                let headers = try row.decode("headers", as: PostgresJSON.self).decode([String: String].self)
+                records.append(ProducerRecord(
+                    topic: try row.decode("topic"), key: try row.decodeIfPresent("message_key", as: String.self),
+                    value: try row.decode("payload", as: String.self),
+                    headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
+            }
+            let results = await producer.send(records)
+            let delivered = zip(ids, results).compactMap { id, result in (try? result.get()) != nil ? id : nil }
+            if !delivered.isEmpty {
+                try await pool.execute("DELETE FROM outbox WHERE id = ANY(\(delivered))")
+                published.increment(by: Int64(delivered.count))
+            }
+            let failed = results.count - delivered.count
+            let remaining = try await pool.query("SELECT count(*) AS n FROM outbox").first?.decode("n", as: Int.self) ?? 0
+            backlog.record(remaining)
+            if failed > 0 {
+                failures.increment(by: Int64(failed))
+                if case .failure(let error) = results.first(where: { (try? $0.get()) == nil }) {
+                    logger.warning("outbox delivery failed; will retry", metadata: ["failed": "\(failed)", "error": "\(error)"])
+                }
+                return false
+            }
+        }
+        return true
+    }
+}

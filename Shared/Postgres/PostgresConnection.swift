@@ -1,0 +1,237 @@
+import CLibPQ
+import Dispatch
+import Foundation
+
+/// One libpq connection. Every `PQ*` call runs on the connection's own serial dispatch queue,
+/// never on Swift's cooperative pool, because libpq blocks while it waits for the server.
+/// Statements on one connection run one after another (callers await each).
+public final class PostgresConnection: @unchecked Sendable {
+    // `handle` and `broken` are only touched on `queue`.
+    private var handle: OpaquePointer?
+    private var broken = false
+    private let queue: DispatchQueue
+    public let id: Int
+
+    private static let counter = Counter()
+
+    private init(handle: OpaquePointer, queue: DispatchQueue, id: Int) {
+        self.handle = handle
+        self.queue = queue
+        self.id = id
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Opens a connection. `url` is a libpq connection string or `postgresql://` URI.
+    /// Sessions run in UTC with ISO dates so text results have a single timestamp format;
+    /// `searchPath` makes a service's own schema the default for unqualified names.
+    public static func connect(
+        url: String, searchPath: String? = nil, applicationName: String = "crm"
+    ) async throws -> PostgresConnection {
+        let id = counter.next()
+        let queue = DispatchQueue(label: "crm.postgres.connection.\(id)")
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                var options = "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3"
+                if let searchPath { options += " -c search_path=\(searchPath.replacingOccurrences(of: " ", with: ""))" }
+                // Defaults first: the URL (expanded from `dbname`) overrides them.
+                let parameters: [(String, String)] = [
+                    ("connect_timeout", "5"),
+                    ("keepalives", "1"),
+                    ("keepalives_idle", "10"),
+                    ("keepalives_interval", "5"),
+                    ("keepalives_count", "3"),
+                    ("application_name", applicationName),
+                    ("options", options),
+                    ("dbname", url),
+                ]
+                let handle = withCStringArray(parameters.map(\.0)) { keys in
+                    withCStringArray(parameters.map(\.1)) { values in
+                        PQconnectdbParams(keys, values, 1)
+                    }
+                }
+                guard let handle else {
+                    continuation.resume(throwing: PostgresError.connectionFailed("out of memory"))
+                    return
+                }
+                guard PQstatus(handle) == CONNECTION_OK else {
+                    let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+                    PQfinish(handle)
+                    continuation.resume(throwing: PostgresError.connectionFailed(message))
+                    return
+                }
+                continuation.resume(returning: PostgresConnection(handle: handle, queue: queue, id: id))
+            }
+        }
+    }
+
+    /// Runs a parameterised statement and returns its rows.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await run(query).rows
+    }
+
+    /// Runs a parameterised statement and returns the number of rows it affected.
+    @discardableResult
+    public func execute(_ query: PostgresQuery) async throws -> Int {
+        try await run(query).affectedRows
+    }
+
+    /// Runs SQL text with several statements and no parameters (migrations, fixed DDL).
+    public func executeScript(_ sql: String) async throws {
+        try await onQueue { handle in
+            let result = PQexec(handle, sql)
+            defer { PQclear(result) }
+            _ = try self.check(result, handle: handle)
+        }
+    }
+
+    public func run(_ query: PostgresQuery) async throws -> PostgresResult {
+        try await onQueue { handle in
+            let result = withOptionalCStringArray(query.binds) { values in
+                PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+            }
+            defer { PQclear(result) }
+            return try self.check(result, handle: handle)
+        }
+    }
+
+    /// True when the connection can still be used. Reads what the server sent meanwhile without
+    /// blocking (libpq sockets are non-blocking), so a connection the server closed during a
+    /// restart is noticed before it is handed out again.
+    public func isUsable() async -> Bool {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                guard let handle = self.handle, !self.broken else {
+                    continuation.resume(returning: false)
+                    return
+                }
+                let consumed = PQconsumeInput(handle)
+                let usable = consumed == 1 && PQstatus(handle) == CONNECTION_OK
+                    && PQtransactionStatus(handle) == PQTRANS_IDLE
+                if !usable { self.broken = true }
+                continuation.resume(returning: usable)
+            }
+        }
+    }
+
+    /// Closes the connection; later calls fail with `connectionLost`.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                if let handle = self.handle { PQfinish(handle) }
+                self.handle = nil
+                self.broken = true
+                continuation.resume()
+            }
+        }
+    }
+
+    /// The socket for `poll(2)`, used by the listener on this connection's queue.
+    func withHandle<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        try await onQueue(body)
+    }
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                guard let handle = self.handle, !self.broken else {
+                    continuation.resume(throwing: PostgresError.connectionLost("connection is closed"))
+                    return
+                }
+                continuation.resume(with: Result { try body(handle) })
+            }
+        }
+    }
+
+    /// Turns a libpq result into rows or a typed error. Runs on `queue`.
+    private func check(_ result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresResult {
+        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        switch status {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PostgresResult(rows: [], affectedRows: affectedRows(result))
+        case PGRES_TUPLES_OK:
+            return PostgresResult(rows: rows(of: result!), affectedRows: affectedRows(result))
+        default:
+            if PQstatus(handle) != CONNECTION_OK {
+                broken = true
+                let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+                throw PostgresError.connectionLost(message.isEmpty ? "server closed the connection" : message)
+            }
+            guard let result else {
+                throw PostgresError.connectionLost(String(cString: PQerrorMessage(handle)))
+            }
+            let state = field(result, DiagnosticField.sqlState) ?? "XX000"
+            let message = field(result, DiagnosticField.message)
+                ?? String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw PostgresError.server(sqlState: state, message: message, detail: field(result, DiagnosticField.detail))
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        guard let pointer = PQresultErrorField(result, code) else { return nil }
+        return String(cString: pointer)
+    }
+
+    private func affectedRows(_ result: OpaquePointer?) -> Int {
+        guard let result, let text = PQcmdTuples(result) else { return 0 }
+        return Int(String(cString: text)) ?? 0
+    }
+
+    private func rows(of result: OpaquePointer) -> [PostgresRow] {
+        let rowCount = PQntuples(result)
+        let columnCount = PQnfields(result)
+        let columns = PostgresColumns(names: (0..<columnCount).map { String(cString: PQfname(result, $0)) })
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(Int(columnCount))
+            for column in 0..<columnCount {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, row, column)))
+                }
+            }
+            rows.append(PostgresRow(columns: columns, values: values))
+        }
+        return rows
+    }
+}
+
+/// libpq's `PG_DIAG_*` codes are character-literal macros, which Swift does not import.
+private enum DiagnosticField {
+    static let sqlState = Int32(UInt8(ascii: "C"))
+    static let message = Int32(UInt8(ascii: "M"))
+    static let detail = Int32(UInt8(ascii: "D"))
+}
+
+/// A thread-safe increasing number, used for labels.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that lives for the call.
+func withCStringArray<T>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+    let duplicates = strings.map { strdup($0) }
+    defer { duplicates.forEach { free($0) } }
+    return body(duplicates.map { UnsafePointer($0) } + [nil])
+}
+
+/// Like `withCStringArray` but keeps `nil` entries as NULL pointers (SQL NULL parameters).
+func withOptionalCStringArray<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
+    let duplicates = strings.map { $0.map { strdup($0) } ?? nil }
+    defer { duplicates.forEach { free($0) } }
+    return body(duplicates.map { UnsafePointer($0) })
+}

@@ -1,0 +1,69 @@
+/// A statement with its parameters. Values written into the string by interpolation become
+/// `$1, $2, …` parameters, never SQL text:
+///
+///     try await connection.query("SELECT name FROM counterparties WHERE id = \(id)")
+///
+/// Trusted SQL fragments (identifiers from code, never from input) use `\(unescaped:)` or
+/// `\(identifier:)`.
+public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
+    public private(set) var sql: String
+    public private(set) var binds: [String?]
+
+    public init(sql: String, binds: [String?] = []) {
+        self.sql = sql
+        self.binds = binds
+    }
+
+    public init(stringLiteral value: String) {
+        self.init(sql: value)
+    }
+
+    public init(stringInterpolation: Interpolation) {
+        self.init(sql: stringInterpolation.sql, binds: stringInterpolation.binds)
+    }
+
+    /// Appends another query, renumbering its parameters.
+    public mutating func append(_ other: PostgresQuery) {
+        var rest = other.sql
+        // Renumber from the highest index down so `$1` does not clobber `$10`.
+        for index in stride(from: other.binds.count, through: 1, by: -1) {
+            rest = rest.replacingOccurrences(of: "$\(index)", with: "$\u{0}\(index + binds.count)")
+        }
+        sql += rest.replacingOccurrences(of: "$\u{0}", with: "$")
+        binds += other.binds
+    }
+
+    public struct Interpolation: StringInterpolationProtocol {
+        var sql = ""
+        var binds: [String?] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            sql.reserveCapacity(literalCapacity + interpolationCount * 3)
+            binds.reserveCapacity(interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { sql += literal }
+
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
+            binds.append(value.postgresText)
+            sql += "$\(binds.count)"
+        }
+
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            binds.append(value?.postgresText)
+            sql += "$\(binds.count)"
+        }
+
+        /// Inserts trusted SQL text as is. Only for fragments chosen by code.
+        public mutating func appendInterpolation(unescaped fragment: String) { sql += fragment }
+
+        /// Inserts a double-quoted identifier (schema, table or column chosen by code).
+        public mutating func appendInterpolation(identifier: String) {
+            sql += PostgresQuery.quoteIdentifier(identifier)
+        }
+    }
+
+    public static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,123 @@
+import Contracts
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("Consumer runtime")
+struct ConsumerRuntimeTests {
+    private func note(_ id: String, _ text: String, version: Int64) throws -> [UInt8] {
+        let event = CloudEvent(source: "crm-test", type: "crm.note.upserted", subject: id, version: version,
+                               data: Note(id: id, text: text))
+        return Array(try JSONCoding.makeEncoder().encode(event))
+    }
+
+    /// Runs a runtime over `topic` until `done` holds, then stops it.
+    private func runConsumer(
+        kafka: TestKafka, pool: PostgresPool, topic: String, until done: () async throws -> Bool
+    ) async throws -> Bool {
+        let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration, groupID: "notes-\(topic)", topics: [topic])
+        let dlqProducer = try KafkaProducer(configuration: kafka.configuration)
+        let runtime = ConsumerRuntime(
+            consumer: consumer, pool: pool, deadLetterProducer: dlqProducer, handler: NoteHandler(),
+            configuration: .init(batchSize: 50, batchTimeout: .milliseconds(300), maxAttempts: 3))
+        let task = Task { try await runtime.run() }
+        let finished = try await eventually(timeout: .seconds(30), done)
+        task.cancel()
+        _ = try? await task.value
+        await dlqProducer.close()
+        return finished
+    }
+
+    @Test("a poison message goes to crm.dlq.v1 with its headers; the batch's good messages are kept")
+    func poisonMessageIsDeadLettered() async throws {
+        try await TestDatabase.withSchema("consumer") { pool, _ in
+            try await pool.withConnection { try await $0.executeScript(notesTableSQL) }
+            try await TestKafka.with { kafka in
+                let topic = TestKafka.uniqueName("notes")
+                try await kafka.createTopic(topic, partitions: 1)
+                try await kafka.createTopic(Topic.deadLetters, partitions: 1)
+                let producer = try KafkaProducer(configuration: kafka.configuration)
+                let violating = "bad-\(UUID().uuidString.prefix(6))"
+                _ = await producer.send([
+                    ProducerRecord(topic: topic, key: Array("a".utf8), value: try note("a", "first", version: 1)),
+                    ProducerRecord(topic: topic, key: Array("p".utf8), value: Array("{not json".utf8)),
+                    ProducerRecord(topic: topic, key: Array(violating.utf8), value: try note(violating, "violates", version: 1)),
+                    ProducerRecord(topic: topic, key: Array("b".utf8), value: try note("b", "after", version: 1)),
+                ])
+                let done = try await runConsumer(kafka: kafka, pool: pool, topic: topic) {
+                    try await pool.query("SELECT 1 FROM notes").count == 2
+                }
+                #expect(done)
+                let stored = try await pool.query("SELECT id, text FROM notes ORDER BY id")
+                    .map { try "\($0.decode("id", as: String.self))=\($0.decode("text", as: String.self))" }
+                #expect(stored == ["a=first", "b=after"], "the failing message's own writes are undone")
+                #expect(AttemptLog.shared.count(violating) == 3, "a failing message is retried up to maxAttempts")
+
+                let dlq = try KafkaConsumer(configuration: kafka.consumerConfiguration, groupID: "dlq-reader-\(topic)", topics: [Topic.deadLetters])
+                let dead = try await consume(dlq, count: 2)
+                #expect(dead.count == 2)
+                let poison = try #require(dead.first { $0.keyString == "p" })
+                #expect(poison.valueString == "{not json")
+                #expect(poison.header("crm_dlq_topic")?.stringValue == topic)
+                #expect(poison.header("crm_dlq_partition")?.stringValue == "0")
+                #expect(poison.header("crm_dlq_offset")?.stringValue == "1")
+                #expect(poison.header("crm_dlq_consumer")?.stringValue == "notes-\(topic)")
+                #expect(poison.header("crm_dlq_error")?.stringValue?.contains("not a note") == true)
+                let failed = try #require(dead.first { $0.keyString == violating })
+                #expect(failed.header("crm_dlq_offset")?.stringValue == "2")
+                #expect(failed.header("crm_dlq_error")?.stringValue?.contains("23502") == true)
+                await dlq.close()
+                await producer.close()
+            }
+        }
+    }
+
+    @Test("an older version never overwrites a newer one")
+    func olderVersionNeverWins() async throws {
+        try await TestDatabase.withSchema("consumer") { pool, _ in
+            try await pool.withConnection { try await $0.executeScript(notesTableSQL) }
+            try await TestKafka.with { kafka in
+                let topic = TestKafka.uniqueName("versions")
+                try await kafka.createTopic(topic, partitions: 1)
+                let producer = try KafkaProducer(configuration: kafka.configuration)
+                _ = await producer.send([
+                    ProducerRecord(topic: topic, key: Array("x".utf8), value: try note("x", "v2", version: 2)),
+                    ProducerRecord(topic: topic, key: Array("x".utf8), value: try note("x", "v1", version: 1)),
+                    ProducerRecord(topic: topic, key: Array("x".utf8), value: try note("x", "v2 again", version: 2)),
+                    ProducerRecord(topic: topic, key: Array("y".utf8), value: try note("y", "v1", version: 1)),
+                    ProducerRecord(topic: topic, key: Array("y".utf8), value: try note("y", "v3", version: 3)),
+                    ProducerRecord(topic: topic, key: Array("z".utf8), value: try note("z", "end", version: 1)),
+                ])
+                #expect(try await runConsumer(kafka: kafka, pool: pool, topic: topic) {
+                    try await pool.query("SELECT 1 FROM notes WHERE id = 'z'").count == 1
+                })
+                let rows = try await pool.query("SELECT id, text, version FROM notes ORDER BY id")
+                let state = try rows.map { "\(try $0.decode("id", as: String.self)):\(try $0.decode("text", as: String.self)):\(try $0.decode("version", as: Int.self))" }
+                #expect(state == ["x:v2:2", "y:v3:3", "z:end:1"])
+                await producer.close()
+            }
+        }
+    }
+
+    @Test("VersionedUpsert applies newer and ignores older or equal snapshots")
+    func versionedUpsertDirectly() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { try await $0.executeScript(notesTableSQL) }
+            func apply(_ text: String, _ version: Int64) async throws -> Bool {
+                try await pool.withTransaction { transaction in
+                    try await VersionedUpsert.apply(
+                        table: "notes", key: ["id"], columns: [("id", "n"), ("text", text), ("version", version)],
+                        in: transaction)
+                }
+            }
+            #expect(try await apply("five", 5))
+            #expect(try await apply("four", 4) == false)
+            #expect(try await apply("five again", 5) == false)
+            #expect(try await apply("six", 6))
+            #expect(try await pool.query("SELECT text FROM notes")[0].decode("text", as: String.self) == "six")
+        }
+    }
+}
