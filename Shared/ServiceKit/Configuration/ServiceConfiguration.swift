@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+
+/// What every service reads from its environment. Each variable is listed in the README.
+public struct ServiceConfiguration: Sendable {
+    public static let defaultHTTPHost = "127.0.0.1"
+    public static let defaultDatabaseURL = "postgresql://postgres@127.0.0.1:5432/crm"
+    public static let defaultKafkaBrokers = "127.0.0.1:9092"
+
+    /// Names the service in logs, metrics and the `Server` header.
+    public var serviceName: String
+    /// `CRM_HTTP_HOST`.
+    public var httpHost: String
+    /// `CRM_HTTP_PORT`; each service has its own default.
+    public var httpPort: Int
+    /// `CRM_DATABASE_URL`.
+    public var databaseURL: String
+    /// `CRM_KAFKA_BROKERS`: the bootstrap list, comma separated.
+    public var kafkaBrokers: String
+    /// `CRM_JWT_SECRET`: accept HS256 tokens signed with it.
+    public var jwtSecret: String?
+    /// `CRM_JWT_PUBLIC_KEY`: accept RS256 tokens signed by this key (the PEM text itself).
+    public var jwtPublicKeyPEM: String?
+    /// `CRM_JWT_ISSUER`: when set, a token must carry exactly this `iss`.
+    public var jwtIssuer: String?
+    /// `CRM_LOG_LEVEL`: trace, debug, info, notice, warning, error or critical.
+    public var logLevel: Logger.Level
+
+    /// Builds a configuration directly, for tests and tools; nothing is read from the environment.
+    public init(
+        serviceName: String,
+        httpHost: String = Self.defaultHTTPHost,
+        httpPort: Int,
+        databaseURL: String = Self.defaultDatabaseURL,
+        kafkaBrokers: String = Self.defaultKafkaBrokers,
+        jwtSecret: String? = nil,
+        jwtPublicKeyPEM: String? = nil,
+        jwtIssuer: String? = nil,
+        logLevel: Logger.Level = .info
+    ) {
+        self.serviceName = serviceName
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.databaseURL = databaseURL
+        self.kafkaBrokers = kafkaBrokers
+        self.jwtSecret = jwtSecret
+        self.jwtPublicKeyPEM = jwtPublicKeyPEM
+        self.jwtIssuer = jwtIssuer
+        self.logLevel = logLevel
+    }
+
+    /// Reads the `CRM_*` variables. An empty variable counts as unset, so `CRM_JWT_SECRET=` in an
+    /// env file does not silently become an empty signing key.
+    public init(
+        serviceName: String,
+        defaultHTTPPort: Int,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ServiceConfigurationError) {
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !raw.isEmpty
+            else { return nil }
+            return raw
+        }
+
+        var port = defaultHTTPPort
+        if let text = value("CRM_HTTP_PORT") {
+            guard let parsed = Int(text), (1...65_535).contains(parsed) else {
+                throw .invalidValue(variable: "CRM_HTTP_PORT", value: text, expected: "a port number from 1 to 65535")
+            }
+            port = parsed
+        }
+
+        var level = Logger.Level.info
+        if let text = value("CRM_LOG_LEVEL") {
+            guard let parsed = Logger.Level(rawValue: text.lowercased()) else {
+                let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .invalidValue(variable: "CRM_LOG_LEVEL", value: text, expected: "one of \(names)")
+            }
+            level = parsed
+        }
+
+        let publicKey = try value("CRM_JWT_PUBLIC_KEY").map(Self.loadPublicKey)
+        let secret = value("CRM_JWT_SECRET")
+        guard secret != nil || publicKey != nil else { throw .missingJWTKey }
+        if let secret { try Self.checkStrength(ofJWTSecret: secret) }
+
+        self.init(
+            serviceName: serviceName,
+            httpHost: value("CRM_HTTP_HOST") ?? Self.defaultHTTPHost,
+            httpPort: port,
+            databaseURL: value("CRM_DATABASE_URL") ?? Self.defaultDatabaseURL,
+            kafkaBrokers: value("CRM_KAFKA_BROKERS") ?? Self.defaultKafkaBrokers,
+            jwtSecret: secret,
+            jwtPublicKeyPEM: publicKey,
+            jwtIssuer: value("CRM_JWT_ISSUER"),
+            logLevel: level
+        )
+    }
+
+    /// HS256 needs a key at least as long as its hash (RFC 7518 §3.2); jwt-kit would trap on a shorter one.
+    public static let minimumJWTSecretBytes = 32
+
+    static func checkStrength(ofJWTSecret secret: String) throws(ServiceConfigurationError) {
+        guard secret.utf8.count >= minimumJWTSecretBytes else {
+            throw .jwtSecretTooShort(minimumBytes: minimumJWTSecretBytes)
+        }
+    }
+
+    /// `CRM_JWT_PUBLIC_KEY` holds either the PEM itself or the path of a file holding it.
+    private static func loadPublicKey(_ value: String) throws(ServiceConfigurationError) -> String {
+        if value.contains("-----BEGIN") {
+            // Env files often carry a PEM on one line with literal `\n` separators.
+            return value.contains("\n") ? value : value.replacingOccurrences(of: "\\n", with: "\n")
+        }
+        do {
+            return try String(contentsOfFile: value, encoding: .utf8)
+        } catch {
+            throw .unreadablePublicKeyFile(path: value, reason: error.localizedDescription)
+        }
+    }
+}
+
+/// A configuration the service cannot start with; the description says what to fix.
+public enum ServiceConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missingJWTKey
+    case jwtSecretTooShort(minimumBytes: Int)
+    case invalidValue(variable: String, value: String, expected: String)
+    case unreadablePublicKeyFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missingJWTKey:
+            "Set CRM_JWT_SECRET (HS256) or CRM_JWT_PUBLIC_KEY (RS256, PEM text or a file path): "
+                + "without one no bearer token can be verified."
+        case .jwtSecretTooShort(let minimumBytes):
+            // Never echo the secret itself.
+            "CRM_JWT_SECRET is too short: HS256 needs at least \(minimumBytes) bytes, e.g. `openssl rand -hex 32`."
+        case .invalidValue(let variable, let value, let expected):
+            "\(variable)=\(value) is invalid: expected \(expected)."
+        case .unreadablePublicKeyFile(let path, let reason):
+            "CRM_JWT_PUBLIC_KEY names the file \(path), which cannot be read: \(reason)"
+        }
+    }
+}
