@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian packages, never vendored.
@@ -52,8 +54,9 @@ let package = Package(
             ], path: "Shared/Messaging", swiftSettings: strict),
         .target(
             name: "ServiceKit", dependencies: [
-                "Kafka", "Postgres", "Messaging", "Contracts",
+                "Postgres", "Contracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -95,8 +98,12 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "ServiceKitTests", dependencies: [
-                "ServiceKit", "TestSupport",
+                "ServiceKit", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
     ]
 )

@@ -55,7 +55,7 @@ public struct TelephonyCall: Codable, Sendable, Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw InvalidMessage.notJSON
         }
-        let decoder = JSONCoding.makeDecoder()
+        let decoder = CRMJSON.makeDecoder()
         let call: TelephonyCall
         do {
             if object["specversion"] != nil {
@@ -68,7 +68,7 @@ public struct TelephonyCall: Codable, Sendable, Equatable {
         } catch let error as InvalidMessage {
             throw error
         } catch let error as DecodingError {
-            throw InvalidMessage.invalid(describe(error))
+            throw InvalidMessage.invalid(error.reason)
         }
         guard !call.callId.isEmpty else { throw InvalidMessage.invalid("callId is empty") }
         guard call.endedAt >= call.startedAt else { throw InvalidMessage.invalid("endedAt is before startedAt") }
@@ -78,24 +78,5 @@ public struct TelephonyCall: Codable, Sendable, Equatable {
     private struct CallEnvelope: Decodable {
         var type: String
         var data: TelephonyCall
-    }
-}
-
-/// A one-line reason naming the offending field, for DLQ headers and problem details.
-public func describe(_ error: DecodingError) -> String {
-    func path(_ context: DecodingError.Context) -> String {
-        let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        return joined.isEmpty ? "(root)" : joined
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        let parent = path(context)
-        return "\(parent == "(root)" ? "" : parent + ".")\(key.stringValue) is missing"
-    case .typeMismatch(_, let context), .valueNotFound(_, let context):
-        return "\(path(context)): \(context.debugDescription)"
-    case .dataCorrupted(let context):
-        return "\(path(context)): \(context.debugDescription)"
-    @unknown default:
-        return "\(error)"
     }
 }

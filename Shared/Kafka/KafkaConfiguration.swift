@@ -40,7 +40,7 @@ public struct KafkaConfiguration: Sendable {
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
             if rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaError.configuration("property \(name): \(String(cString: errorText))")
+                throw KafkaError.configuration("property \(name): \(nulTerminated(errorText))")
             }
         }
         return conf

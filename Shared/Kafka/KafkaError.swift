@@ -31,3 +31,8 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
 
     public var description: String { "Kafka error \(code): \(message)" }
 }
+
+/// librdkafka writes error text into caller-provided buffers; read up to the first NUL.
+func nulTerminated(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -15,7 +15,7 @@ final class NativeHandle: @unchecked Sendable {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let pointer = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
-            throw KafkaError.configuration(String(cString: errorText))
+            throw KafkaError.configuration(nulTerminated(errorText))
         }
         self.pointer = pointer
         self.context = context

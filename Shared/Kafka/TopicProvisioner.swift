@@ -64,7 +64,7 @@ public enum TopicProvisioner {
             guard let newTopic = rd_kafka_NewTopic_new(
                 topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorText, errorText.count)
             else {
-                return [topic.name: .failed(.configuration(String(cString: errorText)))]
+                return [topic.name: .failed(.configuration(nulTerminated(errorText)))]
             }
             for (name, value) in topic.config { _ = rd_kafka_NewTopic_set_config(newTopic, name, value) }
             newTopics.append(newTopic)

@@ -31,7 +31,7 @@ public struct Outbox: Sendable {
     public func enqueue<Payload>(
         _ event: CloudEvent<Payload>, topic: String, key: String, in transaction: PostgresTransaction
     ) async throws {
-        let payload = String(decoding: try JSONCoding.makeEncoder().encode(event), as: UTF8.self)
+        let payload = String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self)
         let headers = [
             CloudEventHeaderName.type: event.type,
             CloudEventHeaderName.id: event.id,

@@ -43,6 +43,7 @@ public actor PostgresPool {
     }
 
     /// Lends a connection to `body` and takes it back afterwards.
+    @discardableResult
     public nonisolated func withConnection<T: Sendable>(
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -58,6 +59,7 @@ public actor PostgresPool {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    @discardableResult
     public nonisolated func withTransaction<T: Sendable>(
         _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {

@@ -37,6 +37,7 @@ public final class PostgresTransaction: @unchecked Sendable {
 
     /// Runs `body` inside a savepoint: its effects are undone if it throws, and the
     /// transaction stays usable.
+    @discardableResult
     public func savepoint<T: Sendable>(_ body: (PostgresTransaction) async throws -> T) async throws -> T {
         savepointCounter += 1
         let name = "sp_\(savepointCounter)"

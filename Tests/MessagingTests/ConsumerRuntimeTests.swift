@@ -11,7 +11,7 @@ struct ConsumerRuntimeTests {
     private func note(_ id: String, _ text: String, version: Int64) throws -> [UInt8] {
         let event = CloudEvent(source: "crm-test", type: "crm.note.upserted", subject: id, version: version,
                                data: Note(id: id, text: text))
-        return Array(try JSONCoding.makeEncoder().encode(event))
+        return Array(try CRMJSON.makeEncoder().encode(event))
     }
 
     /// Runs a runtime over `topic` until `done` holds, then stops it.

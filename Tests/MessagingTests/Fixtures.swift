@@ -24,7 +24,7 @@ func enqueueNote(_ note: Note, version: Int64, topic: String, schema: String, in
 }
 
 func decodeNote(_ message: KafkaMessage) throws -> CloudEvent<Note> {
-    try JSONCoding.makeDecoder().decode(CloudEvent<Note>.self, from: Data(message.value ?? []))
+    try CRMJSON.makeDecoder().decode(CloudEvent<Note>.self, from: Data(message.value ?? []))
 }
 
 /// A handler that stores notes by version; poison values throw.

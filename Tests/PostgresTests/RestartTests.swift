@@ -32,7 +32,7 @@ struct RestartTests {
         }
 
         // Afterwards the pool opens fresh connections; idle ones the server closed are dropped.
-        let recovered = try await eventually(timeout: .seconds(30)) {
+        let recovered = await eventually(timeout: .seconds(30)) {
             (try? await pool.query("SELECT 1 AS one")) != nil
         }
         #expect(recovered)

@@ -39,7 +39,7 @@ struct BenchRun {
     private func event(_ index: Int) throws -> String {
         let payload = BenchPayload(id: "id-\(index)", body: body)
         let event = CloudEvent(source: "crm-bench", type: "crm.bench.upserted", subject: payload.id, version: 1, data: payload)
-        return String(decoding: try JSONCoding.makeEncoder().encode(event), as: UTF8.self)
+        return String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self)
     }
 
     /// Messages per second for `count` messages (default: all of them) handled by `body`.
@@ -149,7 +149,7 @@ struct BenchRun {
 
 struct BenchHandler: MessageHandler {
     func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
-        let event = try JSONCoding.makeDecoder().decode(CloudEvent<BenchPayload>.self, from: Data(message.value ?? []))
+        let event = try CRMJSON.makeDecoder().decode(CloudEvent<BenchPayload>.self, from: Data(message.value ?? []))
         try await VersionedUpsert.apply(
             table: "bench_rows", key: ["id"],
             columns: [("id", event.data.id), ("body", event.data.body), ("version", event.version)], in: transaction)

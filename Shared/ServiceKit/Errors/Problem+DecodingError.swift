@@ -1,3 +1,5 @@
+import Contracts
+
 /// Turning a `DecodingError` into the 400 problem the API promises for malformed JSON.
 extension Problem {
     public init(malformedJSON error: DecodingError) {
@@ -23,18 +25,7 @@ extension Problem {
         }
     }
 
-    /// `lines[0].quantity`: the path a JavaScript client would write to reach the field.
-    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
-        var path = ""
-        for key in codingPath {
-            if let index = key.intValue {
-                path += "[\(index)]"
-            } else {
-                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
-            }
-        }
-        return path.isEmpty ? "body" : path
-    }
+    static func fieldPath(_ codingPath: [any CodingKey]) -> String { jsonFieldPath(codingPath) }
 
     private static func jsonTypeName(_ type: Any.Type) -> String? {
         switch type {
