@@ -54,7 +54,7 @@ let package = Package(
             ], path: "Shared/Messaging", swiftSettings: strict),
         .target(
             name: "ServiceKit", dependencies: [
-                "Postgres", "Contracts",
+                "Kafka", "Postgres", "Messaging", "Contracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),

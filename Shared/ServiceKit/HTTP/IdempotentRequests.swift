@@ -1,0 +1,103 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Postgres
+
+/// Remembers the first response to each `Idempotency-Key` of a creating `POST`, in the service's
+/// own schema and in the same transaction as the creation, so a repeat returns that response and
+/// creates nothing — even when the repeat races the original.
+public struct IdempotentRequests: Sendable {
+    /// A response as stored and replayed.
+    public struct StoredResponse: Sendable {
+        public var status: Int
+        public var body: String
+        public var headers: [String: String]
+
+        public init(status: Int, body: String, headers: [String: String] = [:]) {
+            self.status = status
+            self.body = body
+            self.headers = headers
+        }
+
+        /// Encodes `value` as the JSON body, with its `ETag` when it carries a version.
+        public init<Body: Encodable>(status: HTTPResponse.Status, json value: Body, version: Int? = nil) throws {
+            self.status = status.code
+            body = String(decoding: try CRMJSON.makeEncoder().encode(value), as: UTF8.self)
+            headers = version.map { ["ETag": ETag.value(forVersion: $0)] } ?? [:]
+        }
+
+        public var response: Response {
+            var fields = HTTPFields()
+            fields[.contentType] = "application/json"
+            for (name, value) in headers {
+                if let field = HTTPField.Name(name) { fields[field] = value }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
+
+    /// The table every service schema with creating endpoints gets.
+    public static let migration = Migration(name: "0000_idempotency", sql: """
+        CREATE TABLE idempotency_keys (
+            principal text NOT NULL,
+            key text NOT NULL,
+            fingerprint text NOT NULL,
+            status integer,
+            body text,
+            headers jsonb,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (principal, key)
+        );
+        """)
+
+    public init() {}
+
+    /// Runs `create` once per (principal, key). Without a key it simply runs `create`.
+    /// - Parameter fingerprint: what identifies the request (method, path, body); reusing a key
+    ///   for a different request is a 422.
+    public func run(
+        key: IdempotencyKey?, principal: Principal, fingerprint: String, pool: PostgresPool,
+        create: @Sendable (PostgresTransaction) async throws -> StoredResponse
+    ) async throws -> Response {
+        try await pool.withTransaction { transaction in
+            guard let key else { return try await create(transaction).response }
+            // Waits for a concurrent request with the same key to finish, then sees its row.
+            let inserted = try await transaction.execute("""
+                INSERT INTO idempotency_keys (principal, key, fingerprint) VALUES (\(principal.subject), \(key.value), \(fingerprint))
+                ON CONFLICT DO NOTHING
+                """)
+            if inserted == 0 {
+                return try await replay(key: key, principal: principal, fingerprint: fingerprint, in: transaction)
+            }
+            let stored = try await create(transaction)
+            try await transaction.execute("""
+                UPDATE idempotency_keys SET status = \(stored.status), body = \(stored.body),
+                    headers = \(try PostgresJSON(encoding: stored.headers))
+                WHERE principal = \(principal.subject) AND key = \(key.value)
+                """)
+            return stored.response
+        }
+    }
+
+    private func replay(
+        key: IdempotencyKey, principal: Principal, fingerprint: String, in transaction: PostgresTransaction
+    ) async throws -> Response {
+        let rows = try await transaction.query("""
+            SELECT fingerprint, status, body, headers FROM idempotency_keys
+            WHERE principal = \(principal.subject) AND key = \(key.value)
+            """)
+        guard let row = rows.first, let status = try row.decodeIfPresent("status", as: Int.self) else {
+            throw Problem.conflict("A request with this Idempotency-Key is still in progress.")
+        }
+        guard try row.decode("fingerprint", as: String.self) == fingerprint else {
+            throw Problem.unprocessable(
+                errors: [FieldError(field: "Idempotency-Key", message: "was already used for a different request")],
+                detail: "The Idempotency-Key was already used for a different request.")
+        }
+        let headers = try row.decodeIfPresent("headers", as: PostgresJSON.self)?.decode([String: String].self) ?? [:]
+        return StoredResponse(status: status, body: try row.decode("body", as: String.self), headers: headers).response
+    }
+}

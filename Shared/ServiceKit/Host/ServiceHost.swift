@@ -1,0 +1,89 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Messaging
+import Postgres
+import ServiceLifecycle
+
+/// Everything a CRM service process needs besides its own domain, prepared in one place:
+/// configuration, logging, its schema migrated (outbox and idempotency tables included), a
+/// connection pool on that schema, the topics of TOPICS.md, an idempotent producer, the outbox
+/// relay, and consumer runtimes — all run and stopped by one `CRMApplication`.
+public struct ServiceHost: Sendable {
+    public let configuration: ServiceConfiguration
+    public let schema: String
+    public let kafka: KafkaConfiguration
+    public let pool: PostgresPool
+    public let producer: KafkaProducer
+    public let outbox: Outbox
+    public let logger: Logger
+
+    /// Reads the environment, migrates the schema and connects. Migrations named `0000_*` are
+    /// reserved for the shared tables.
+    public static func prepare(
+        serviceName: String, schema: String, defaultHTTPPort: Int, migrations: [Migration],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ServiceHost {
+        let configuration = try ServiceConfiguration(
+            serviceName: serviceName, defaultHTTPPort: defaultHTTPPort, environment: environment)
+        LoggingBootstrap.bootstrap(configuration: configuration)
+        var logger = Logger(label: serviceName)
+        logger.logLevel = configuration.logLevel
+
+        let kafka = KafkaConfiguration.fromEnvironment(environment, defaultBrokers: configuration.kafkaBrokers)
+        try await Migrator(
+            schema: schema, migrations: [Outbox.migration, IdempotentRequests.migration] + migrations, logger: logger
+        ).apply(url: configuration.databaseURL)
+        let poolSize = environment["CRM_DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 10
+        let pool = PostgresPool(
+            .init(url: configuration.databaseURL, searchPath: schema, maxConnections: poolSize, applicationName: serviceName),
+            logger: logger)
+        _ = try await TopicProvisioner.ensure(TopicCatalogue.specs(environment: environment), configuration: kafka, logger: logger)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        return ServiceHost(
+            configuration: configuration, schema: schema, kafka: kafka, pool: pool, producer: producer,
+            outbox: Outbox(schema: schema), logger: logger)
+    }
+
+    /// A consumer-group member of this service applying `topics` with `handler`.
+    public func consumer(
+        group: String? = nil, topics: [String], handler: any MessageHandler,
+        configuration runtime: ConsumerRuntime.Configuration = .init()
+    ) throws -> ConsumerRuntime {
+        let consumer = try KafkaConsumer(
+            configuration: kafka, groupID: group ?? configuration.serviceName, topics: topics, logger: logger)
+        return ConsumerRuntime(
+            consumer: consumer, pool: pool, deadLetterProducer: producer, handler: handler,
+            configuration: runtime, logger: logger)
+    }
+
+    /// The HTTP application with the outbox relay and the given consumers as background services.
+    /// On shutdown HTTP stops first, then the consumers finish their batch, then the relay, and
+    /// last the producer is flushed and the pool closed.
+    public func application(
+        consumers: [ConsumerRuntime] = [], publicPaths: [String] = [], readinessChecks: [ReadinessCheck] = [],
+        configureRouter: (Router<CRMRequestContext>) throws -> Void
+    ) async throws -> CRMApplication {
+        let relay = OutboxRelay(outbox: outbox, pool: pool, producer: producer, logger: logger)
+        let database = ReadinessCheck("database") { [pool] in try await pool.execute("SELECT 1") }
+        let services: [any Service] = [ResourceCloser(producer: producer, pool: pool), relay] + consumers
+        return try await CRMApplication(
+            configuration: configuration, publicPaths: publicPaths, readinessChecks: [database] + readinessChecks,
+            services: services, logger: logger, configureRouter: configureRouter)
+    }
+}
+
+/// Waits for graceful shutdown, then flushes the producer and closes the pool. Listed first
+/// among the services, it stops last.
+struct ResourceCloser: Service {
+    let producer: KafkaProducer
+    let pool: PostgresPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close()
+        await pool.close()
+    }
+}
