@@ -9,6 +9,7 @@ let package = Package(
     name: "crm",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "crm-attributes", targets: ["crm-attributes"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
         .executable(name: "crm-bench", targets: ["crm-bench"]),
@@ -64,6 +65,14 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Shared/ServiceKit", swiftSettings: strict),
 
+        // Services: a library each (tests run it in-process) and a thin executable.
+        .target(
+            name: "Attributes", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
+            path: "Services/Attributes/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-attributes", dependencies: ["Attributes"],
+            path: "Services/Attributes/Executable", swiftSettings: strict),
+
         // Developer tools.
         .executableTarget(
             name: "crm-devbroker", dependencies: [
@@ -96,6 +105,11 @@ let package = Package(
         .testTarget(
             name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "AttributesTests", dependencies: [
+                "Attributes", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ], swiftSettings: strict),
         .testTarget(
             name: "ServiceKitTests", dependencies: [
                 "ServiceKit", "Contracts", "TestSupport",

@@ -15,8 +15,10 @@ public struct KafkaConfiguration: Sendable {
     public static func fromEnvironment(
         _ environment: [String: String], defaultBrokers: String = "127.0.0.1:9092"
     ) -> KafkaConfiguration {
-        var configuration = KafkaConfiguration(bootstrapServers: environment["CRM_KAFKA_BROKERS"] ?? defaultBrokers)
-        for (name, value) in environment where name.hasPrefix("CRM_KAFKA_") && name != "CRM_KAFKA_BROKERS" {
+        let brokers = environment["CRM_KAFKA_BROKERS"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultBrokers
+        var configuration = KafkaConfiguration(bootstrapServers: brokers)
+        // Empty variables count as unset, as everywhere else in the configuration.
+        for (name, value) in environment where name.hasPrefix("CRM_KAFKA_") && name != "CRM_KAFKA_BROKERS" && !value.isEmpty {
             let property = name.dropFirst("CRM_KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
             configuration.properties[property] = value
         }

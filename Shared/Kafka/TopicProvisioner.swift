@@ -53,8 +53,34 @@ public enum TopicProvisioner {
         return outcomes
     }
 
-    /// Blocking: runs on a dedicated queue.
+    /// Blocking: runs on a dedicated queue. Asks the cluster which topics exist first, so a start
+    /// against a cluster that has them all sends no admin request at all.
     private static func createTopics(
+        _ topics: [TopicSpec], on rk: OpaquePointer, timeoutMilliseconds: Int32
+    ) -> [String: Outcome] {
+        let existing = existingTopics(on: rk, timeoutMilliseconds: timeoutMilliseconds)
+        var outcomes: [String: Outcome] = [:]
+        for topic in topics where existing.contains(topic.name) { outcomes[topic.name] = .alreadyExists }
+        let missing = topics.filter { !existing.contains($0.name) }
+        guard !missing.isEmpty else { return outcomes }
+        return outcomes.merging(requestCreation(missing, on: rk, timeoutMilliseconds: timeoutMilliseconds)) { $1 }
+    }
+
+    private static func existingTopics(on rk: OpaquePointer, timeoutMilliseconds: Int32) -> Set<String> {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        guard rd_kafka_metadata(rk, 1, nil, &metadata, timeoutMilliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            return []
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        var names = Set<String>()
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[index]
+            if topic.err == RD_KAFKA_RESP_ERR_NO_ERROR { names.insert(String(cString: topic.topic)) }
+        }
+        return names
+    }
+
+    private static func requestCreation(
         _ topics: [TopicSpec], on rk: OpaquePointer, timeoutMilliseconds: Int32
     ) -> [String: Outcome] {
         var errorText = [CChar](repeating: 0, count: 512)

@@ -14,7 +14,7 @@ struct ServiceConfigurationTests {
         #expect(configuration.serviceName == "crm-events")
         #expect(configuration.httpHost == "127.0.0.1")
         #expect(configuration.httpPort == 8082)
-        #expect(configuration.databaseURL == "postgresql://postgres@127.0.0.1:5432/crm")
+        #expect(configuration.databaseURL == "postgresql://postgres@127.0.0.1:55432/crm")
         #expect(configuration.kafkaBrokers == "127.0.0.1:9092")
         #expect(configuration.jwtSecret == Self.secret)
         #expect(configuration.jwtPublicKeyPEM == nil)

@@ -46,7 +46,7 @@ struct MessagingBench: AsyncParsableCommand {
         let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 4))
         let run = BenchRun(messages: messages, kafka: kafka, cluster: cluster, pool: pool, schema: schema)
 
-        print("crm-bench messaging: \(messages) messages, 3 brokers\(brokers == nil ? " (embedded)" : ""), PostgreSQL at \(redacted(url))")
+        print("crm-bench messaging: \(messages) messages, Kafka \(brokers.map { "at \($0)" } ?? "embedded, 3 brokers"), PostgreSQL at \(redacted(url))")
         let rawProduce = try await run.rawProduce()
         let relay = try await run.relayThroughput()
         report("outbox → topic (relay)", relay, ceiling: "raw librdkafka produce", rawProduce)

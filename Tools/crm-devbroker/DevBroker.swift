@@ -17,8 +17,8 @@ struct DevBroker: AsyncParsableCommand {
     @Option(help: "Number of brokers.")
     var brokers = 3
 
-    @Option(help: "Partitions per topic.")
-    var partitions = 6
+    @Option(help: "Partitions per topic (default: CRM_TOPIC_PARTITIONS, else 6).")
+    var partitions = ProcessInfo.processInfo.environment["CRM_TOPIC_PARTITIONS"].flatMap(Int.init) ?? 6
 
     @Option(help: "Write the bootstrap addresses to this file once the cluster is up.")
     var bootstrapFile: String?

@@ -11,8 +11,8 @@ import ServiceLifecycle
 /// LoggingBootstrap.bootstrap(configuration: configuration)
 /// let app = try await CRMApplication(
 ///     configuration: configuration,
-///     readinessChecks: [ReadinessCheck("database") { try await pool.ping() }],
-///     services: [pool, outboxRelay, consumer]
+///     readinessChecks: [ReadinessCheck("database") { try await pool.execute("SELECT 1") }],
+///     services: [outboxRelay, consumer]
 /// ) { router in
 ///     EventRoutes(store: store).register(on: router)
 /// }

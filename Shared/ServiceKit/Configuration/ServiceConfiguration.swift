@@ -4,7 +4,8 @@ import Logging
 /// What every service reads from its environment. Each variable is listed in the README.
 public struct ServiceConfiguration: Sendable {
     public static let defaultHTTPHost = "127.0.0.1"
-    public static let defaultDatabaseURL = "postgresql://postgres@127.0.0.1:5432/crm"
+    /// The database `deploy/local/up` runs, so a service started by hand finds it.
+    public static let defaultDatabaseURL = "postgresql://postgres@127.0.0.1:55432/crm"
     public static let defaultKafkaBrokers = "127.0.0.1:9092"
 
     /// Names the service in logs, metrics and the `Server` header.

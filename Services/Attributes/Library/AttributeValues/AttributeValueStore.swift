@@ -1,0 +1,148 @@
+import Contracts
+import Foundation
+import Messaging
+import Postgres
+import ServiceKit
+
+/// Additional-attribute values of any object: typed checks against the kind's set, one row per
+/// object, every change published with all the object's shown values.
+struct AttributeValueStore: Sendable {
+    let outbox: Outbox
+    let sets: AttributeSetStore
+
+    /// The shown values (active attributes only) and the values version; version 0 when none set.
+    func values(of kind: ObjectKind, id: UUID, in transaction: PostgresTransaction) async throws -> AttributeValues {
+        let definitions = try await sets.activeDefinitions(of: kind, in: transaction)
+        let (stored, version) = try await storedValues(of: kind, id: id, in: transaction)
+        return AttributeValues(kind: kind, objectId: id, version: version, values: Self.shown(stored, definitions))
+    }
+
+    /// The card tab: every active attribute in position order, `null` where unset.
+    func tab(of kind: ObjectKind, id: UUID, in transaction: PostgresTransaction) async throws -> [AttributeTabEntry] {
+        let definitions = try await sets.activeDefinitions(of: kind, in: transaction)
+        let (stored, _) = try await storedValues(of: kind, id: id, in: transaction)
+        return definitions.map {
+            AttributeTabEntry(key: $0.key, name: $0.name, type: $0.type, position: $0.position, value: stored[$0.key] ?? .null)
+        }
+    }
+
+    /// Checks a change (`null` clears) and returns it normalised, or the errors, each named
+    /// `<fieldPrefix><key>`.
+    func validate(
+        _ change: [String: JSONValue], of kind: ObjectKind, fieldPrefix: String, in transaction: PostgresTransaction
+    ) async throws -> (normalized: [String: JSONValue], errors: [FieldError]) {
+        let definitions = Dictionary(uniqueKeysWithValues: try await sets.activeDefinitions(of: kind, in: transaction).map { ($0.key, $0) })
+        var normalized: [String: JSONValue] = [:]
+        var errors: [FieldError] = []
+        for (key, value) in change.sorted(by: { $0.key < $1.key }) {
+            let field = fieldPrefix + key
+            guard let definition = definitions[key] else {
+                errors.append(FieldError(field: field, message: "is not an attribute of the \(kind.rawValue) set"))
+                continue
+            }
+            if value.isNull {
+                if definition.required { errors.append(FieldError(field: field, message: "is required and cannot be cleared")) }
+                normalized[key] = .null
+                continue
+            }
+            switch try await check(value, against: definition, in: transaction) {
+            case .success(let checked): normalized[key] = checked
+            case .failure(let message): errors.append(FieldError(field: field, message: message.text))
+            }
+        }
+        return (normalized, errors)
+    }
+
+    /// Applies an already validated change; returns the new document, or the old one when
+    /// nothing changed (no version bump, nothing published).
+    @discardableResult
+    func apply(
+        _ change: [String: JSONValue], to kind: ObjectKind, id: UUID, in transaction: PostgresTransaction
+    ) async throws -> AttributeValues {
+        let (stored, version) = try await storedValues(of: kind, id: id, in: transaction, lock: true)
+        var updated = stored
+        for (key, value) in change { updated[key] = value.isNull ? nil : value }
+        guard updated != stored else { return try await values(of: kind, id: id, in: transaction) }
+        let newVersion = version + 1
+        try await transaction.execute("""
+            INSERT INTO attribute_values (kind, object_id, "values", version, updated_at)
+            VALUES (\(kind.rawValue), \(id), \(try PostgresJSON(encoding: updated)), \(newVersion), now())
+            ON CONFLICT (kind, object_id) DO UPDATE SET "values" = EXCLUDED."values", version = EXCLUDED.version,
+                updated_at = EXCLUDED.updated_at
+            """)
+        let document = try await values(of: kind, id: id, in: transaction)
+        let event = CloudEvent(
+            source: AttributesService.name, type: "crm.attribute-values.changed", subject: "\(kind.rawValue):\(id.uuidString.lowercased())",
+            version: Int64(newVersion), data: document)
+        try await outbox.enqueue(
+            event, topic: Topic.attributeValues, key: "\(kind.rawValue):\(id.uuidString.lowercased())", in: transaction)
+        return document
+    }
+
+    private func storedValues(
+        of kind: ObjectKind, id: UUID, in transaction: PostgresTransaction, lock: Bool = false
+    ) async throws -> ([String: JSONValue], Int) {
+        let rows = try await transaction.query("""
+            SELECT "values", version FROM attribute_values WHERE kind = \(kind.rawValue) AND object_id = \(id)
+            \(unescaped: lock ? "FOR UPDATE" : "")
+            """)
+        guard let row = rows.first else { return ([:], 0) }
+        return (try row.decode("values", as: PostgresJSON.self).decode([String: JSONValue].self), try row.decode("version"))
+    }
+
+    private static func shown(_ stored: [String: JSONValue], _ definitions: [AttributeDefinition]) -> [String: JSONValue] {
+        var shown: [String: JSONValue] = [:]
+        for definition in definitions { if let value = stored[definition.key] { shown[definition.key] = value } }
+        return shown
+    }
+
+    struct Message: Error { let text: String }
+
+    /// The stored form of a value: bool, integer number, decimal string, date string, RFC 3339
+    /// string (UTC), option string, lower-case UUID string.
+    private func check(
+        _ value: JSONValue, against definition: AttributeDefinition, in transaction: PostgresTransaction
+    ) async throws -> Result<JSONValue, Message> {
+        switch definition.type {
+        case .boolean:
+            guard case .bool = value else { return .failure(Message(text: "must be true or false")) }
+            return .success(value)
+        case .string, .text:
+            let limit = definition.type == .string ? 1000 : 100_000
+            guard let text = value.stringValue, text.count <= limit else {
+                return .failure(Message(text: "must be a string of at most \(limit) characters"))
+            }
+            return .success(.string(text))
+        case .integer:
+            guard case .number(let number) = value, number.rounded() == number, abs(number) < 9.0e15 else {
+                return .failure(Message(text: "must be an integer"))
+            }
+            return .success(value)
+        case .decimal:
+            guard let text = DecimalText.normalize(value) else { return .failure(Message(text: "must be a decimal such as \"12.50\"")) }
+            return .success(.string(text))
+        case .date:
+            guard let text = value.stringValue, CalendarDate.isValid(text) else { return .failure(Message(text: "must be a date YYYY-MM-DD")) }
+            return .success(value)
+        case .datetime:
+            guard let text = value.stringValue, let date = RFC3339.date(from: text) else {
+                return .failure(Message(text: "must be an RFC 3339 date-time with offset"))
+            }
+            return .success(.string(RFC3339.string(from: date)))
+        case .enum:
+            guard let text = value.stringValue, definition.options.contains(text) else {
+                return .failure(Message(text: "must be one of \(definition.options.joined(separator: ", "))"))
+            }
+            return .success(value)
+        case .reference:
+            guard let text = value.stringValue, let id = UUID(uuidString: text), let kind = definition.referenceKind else {
+                return .failure(Message(text: "must be the id of a \(definition.referenceKind?.rawValue ?? "catalog object")"))
+            }
+            let exists = try await !transaction.query("""
+                SELECT 1 FROM catalog_objects WHERE id = \(id) AND kind = \(kind.rawValue) AND NOT deleted
+                """).isEmpty
+            guard exists else { return .failure(Message(text: "refers to no existing \(kind.rawValue)")) }
+            return .success(.string(id.uuidString.lowercased()))
+        }
+    }
+}

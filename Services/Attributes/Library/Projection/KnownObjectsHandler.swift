@@ -1,0 +1,38 @@
+import Contracts
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+
+/// Keeps the ids of events and orders seen on `crm.events.v1` and `crm.documents.v1`, so values
+/// can be attached to them. Only the envelope is read; the newest version wins.
+struct KnownObjectsHandler: MessageHandler {
+    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
+        let header: CloudEventHeader
+        do {
+            header = try CRMJSON.makeDecoder().decode(CloudEventHeader.self, from: Data(message.value ?? []))
+        } catch let error as DecodingError {
+            throw PermanentFailure("not a CloudEvent: \(error.reason)")
+        } catch {
+            throw PermanentFailure("not a CloudEvent: \(error)")
+        }
+        let kind: ObjectKind
+        if header.type.hasPrefix("crm.event.") {
+            kind = .event
+        } else if header.type.hasPrefix("crm.customer-order.") {
+            kind = .customerOrder
+        } else if header.type.hasPrefix("crm.supplier-order.") {
+            kind = .supplierOrder
+        } else {
+            return // Another document type on the topic: not ours to track.
+        }
+        guard let subject = header.subject, let id = UUID(uuidString: subject) else {
+            throw PermanentFailure("\(header.type) without a UUID subject")
+        }
+        guard let version = header.version else { throw PermanentFailure("\(header.type) without a version") }
+        try await VersionedUpsert.apply(
+            table: "known_objects", key: ["id"],
+            columns: [("id", id), ("kind", kind.rawValue), ("deleted", header.type.hasSuffix(".deleted")), ("version", version)],
+            in: transaction)
+    }
+}
