@@ -54,7 +54,7 @@ struct MessagingBench: AsyncParsableCommand {
         let rawConsume = try await run.rawConsume()
         let runtime = try await run.consumerRuntimeThroughput()
         report("topic → database (consumer runtime)", runtime, ceiling: "raw batched INSERTs", rawInsert)
-        print(String(format: "  %-38@ %10.0f msg/s", "raw librdkafka consume" as NSString, rawConsume))
+        print(line("raw librdkafka consume", rawConsume))
 
         try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")
         await pool.close()
@@ -62,8 +62,12 @@ struct MessagingBench: AsyncParsableCommand {
     }
 
     private func report(_ name: String, _ value: Double, ceiling: String, _ ceilingValue: Double) {
-        print(String(format: "  %-38@ %10.0f msg/s", name as NSString, value))
-        print(String(format: "  %-38@ %10.0f msg/s  (runtime reaches %.0f%%)", ceiling as NSString, ceilingValue, value / ceilingValue * 100))
+        print(line(name, value))
+        print(line(ceiling, ceilingValue) + String(format: "  (runtime reaches %.0f%%)", value / ceilingValue * 100))
+    }
+
+    private func line(_ name: String, _ value: Double) -> String {
+        "  " + name.padding(toLength: 38, withPad: " ", startingAt: 0) + String(format: "%10.0f msg/s", value)
     }
 
     private func redacted(_ url: String) -> String {

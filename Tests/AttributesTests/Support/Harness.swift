@@ -20,6 +20,17 @@ struct Harness: Sendable {
     static let secret = "attributes-test-secret-0123456789abcdefghij"
 
     static func run(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
+        await HarnessGate.shared.acquire()
+        do {
+            try await runAlone(body)
+        } catch {
+            await HarnessGate.shared.release()
+            throw error
+        }
+        await HarnessGate.shared.release()
+    }
+
+    private static func runAlone(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
         let url = try TestDatabase.url()
         try await TestKafka.with { kafka in
             if let cluster = kafka.cluster {
@@ -32,6 +43,7 @@ struct Harness: Sendable {
                 "CRM_JWT_SECRET": secret,
                 "CRM_DEFAULT_COUNTRY_CODE": "7",
                 "CRM_LOG_LEVEL": "warning",
+                "CRM_DATABASE_POOL_SIZE": "3",
                 // The mock cluster completes rebalances only after session.timeout.ms − 1 s.
                 "CRM_KAFKA_SESSION_TIMEOUT_MS": "6000",
                 "CRM_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
@@ -103,7 +115,7 @@ struct Harness: Sendable {
     }
 }
 
-struct HarnessResponse {
+struct HarnessResponse: Sendable {
     let status: Int
     let headers: HTTPFields
     let text: String
@@ -113,4 +125,31 @@ struct HarnessResponse {
     }
 
     var items: [[String: Any]] { object["items"] as? [[String: Any]] ?? [] }
+}
+
+/// Bounds how many service instances run at once: each holds database connections and an
+/// embedded cluster, and the test server and two cores have limits.
+actor HarnessGate {
+    static let shared = HarnessGate(permits: 4)
+
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(permits: Int) { available = permits }
+
+    func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            available += 1
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
 }

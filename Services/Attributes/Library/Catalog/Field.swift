@@ -12,7 +12,7 @@ struct Field: Sendable {
         case phones
         case emails
         case email
-        /// A decimal string (`"1250.00"`); numbers are accepted and written as strings.
+        /// Money or a quantity: a decimal string (`"1250.00"`), never a JSON number (API.md).
         case decimal
         /// An ISO 4217 code.
         case currency
@@ -88,7 +88,10 @@ struct FieldValidator: Sendable {
             }
             return .string(text)
         case .decimal:
-            return DecimalText.normalize(value).map(JSONValue.string) ?? fail("must be a decimal string such as \"1250.00\"")
+            guard value.stringValue != nil, let text = DecimalText.normalize(value) else {
+                return fail("must be a decimal string such as \"1250.00\"")
+            }
+            return .string(text)
         case .currency:
             guard let text = value.stringValue?.uppercased(), text.count == 3, text.allSatisfy({ $0.isASCII && $0.isLetter }) else {
                 return fail("must be an ISO 4217 currency code such as RUB")
