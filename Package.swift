@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "crm-attributes", targets: ["crm-attributes"]),
+        .executable(name: "crm-events", targets: ["crm-events"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
         .executable(name: "crm-bench", targets: ["crm-bench"]),
@@ -73,6 +74,13 @@ let package = Package(
             name: "crm-attributes", dependencies: ["Attributes"],
             path: "Services/Attributes/Executable", swiftSettings: strict),
 
+        .target(
+            name: "Events", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
+            path: "Services/Events/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-events", dependencies: ["Events"],
+            path: "Services/Events/Executable", swiftSettings: strict),
+
         // Developer tools.
         .executableTarget(
             name: "crm-devbroker", dependencies: [
@@ -94,7 +102,11 @@ let package = Package(
 
         // Tests: real PostgreSQL (from deploy/local/test) and the embedded Kafka cluster.
         .target(
-            name: "TestSupport", dependencies: ["Kafka", "Postgres", "Messaging"],
+            name: "TestSupport", dependencies: [
+                "Kafka", "Postgres", "Messaging", "ServiceKit",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "TestSupport"],
@@ -109,6 +121,13 @@ let package = Package(
             name: "AttributesTests", dependencies: [
                 "Attributes", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "EventsTests", dependencies: [
+                "Events", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
             name: "ServiceKitTests", dependencies: [

@@ -8,8 +8,8 @@ import Logging
 /// Every librdkafka call runs on the consumer's own serial queue. The caller is expected to
 /// alternate `poll` → process → `commit`; rebalances are served inside `poll`, so they never
 /// happen while a batch is being processed. If a partition is revoked in the middle of collecting
-/// a batch, its messages are dropped from that batch: the partition's new owner reads them from
-/// the committed offset, so nothing is processed twice or skipped.
+/// a batch, its messages are dropped from that batch at that moment: the partition's next owner
+/// (maybe this member again) reads them from the committed offset, so nothing is skipped.
 public final class KafkaConsumer: Sendable {
     public let groupID: String
     private let handle: NativeHandle
@@ -69,9 +69,9 @@ public final class KafkaConsumer: Sendable {
         let budget = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         return try await blocking.run {
             let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, budget)) * 1_000_000
-            var batch: [KafkaMessage] = []
-            state.revokedDuringPoll.removeAll()
-            while batch.count < maxMessages {
+            state.batch.removeAll()
+            defer { state.batch.removeAll() }
+            while state.batch.count < maxMessages {
                 let now = DispatchTime.now().uptimeNanoseconds
                 guard now < deadline else { break }
                 let wait = Int32(min(100, (deadline - now) / 1_000_000))
@@ -83,13 +83,9 @@ public final class KafkaConsumer: Sendable {
                     logger.warning("consumer error", metadata: ["error": "\(KafkaError(error))"])
                     continue
                 }
-                batch.append(KafkaMessage(copying: message))
+                state.batch.append(KafkaMessage(copying: message))
             }
-            if !state.revokedDuringPoll.isEmpty {
-                let revoked = state.revokedDuringPoll
-                batch.removeAll { revoked.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
-            }
-            return batch
+            return state.batch
         }
     }
 
@@ -157,7 +153,9 @@ public struct TopicPartition: Hashable, Sendable {
 /// State the rebalance callback shares with `poll`; both run on the consumer's serial queue.
 private final class ConsumerState: @unchecked Sendable {
     let logger: Logger
-    var revokedDuringPoll: Set<TopicPartition> = []
+    /// The batch `poll` is collecting. A revocation removes that partition's messages at once, so
+    /// a partition revoked and assigned back within one poll keeps only what came after.
+    var batch: [KafkaMessage] = []
 
     init(logger: Logger) { self.logger = logger }
 
@@ -177,7 +175,8 @@ private final class ConsumerState: @unchecked Sendable {
             }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             logger.info("partitions revoked", metadata: ["partitions": "\(changed.count)"])
-            revokedDuringPoll.formUnion(changed)
+            let revoked = Set(changed)
+            batch.removeAll { revoked.contains(TopicPartition(topic: $0.topic, partition: $0.partition)) }
             if cooperative {
                 if let error = rd_kafka_incremental_unassign(rk, partitions) { _ = KafkaError(consuming: error) }
             } else {

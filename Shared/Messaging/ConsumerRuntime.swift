@@ -63,7 +63,22 @@ public final class ConsumerRuntime: Service, Sendable {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        // Leave the group however the loop ends, so the partitions move on at once.
+        do {
+            try await consumeUntilStopped()
+        } catch is CancellationError {
+            // Stopped mid-batch: nothing of it was committed, the next owner reads it again.
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+    }
+
+    private var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
+    private func consumeUntilStopped() async throws {
+        while !stopping {
             let batch: [KafkaMessage]
             do {
                 batch = try await consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.batchTimeout)
@@ -75,7 +90,6 @@ public final class ConsumerRuntime: Service, Sendable {
             guard !batch.isEmpty else { continue }
             try await process(batch)
         }
-        await consumer.close()
     }
 
     /// Applies, dead-letters and commits one batch; retries the database part until it commits.
@@ -87,7 +101,8 @@ public final class ConsumerRuntime: Service, Sendable {
                 deadLetters = try await apply(batch)
                 break
             } catch {
-                guard !Task.isCancelled else { throw CancellationError() }
+                // Stopping with the batch uncommitted is safe: it is read again after the restart.
+                guard !stopping else { throw CancellationError() }
                 logger.warning("batch transaction failed; retrying", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
                 try? await Task.sleep(for: backoff.next())
             }
@@ -190,7 +205,7 @@ public final class ConsumerRuntime: Service, Sendable {
             let results = await deadLetterProducer.send(pending)
             pending = zip(pending, results).compactMap { record, result in (try? result.get()) == nil ? record : nil }
             if !pending.isEmpty {
-                guard !Task.isCancelled else { throw CancellationError() }
+                guard !stopping else { throw CancellationError() }
                 logger.warning("dead-letter publish failed; retrying", metadata: ["pending": "\(pending.count)"])
                 try? await Task.sleep(for: backoff.next())
             }

@@ -95,9 +95,7 @@ public final class OutboxRelay: Service, Sendable {
         var backoff = Backoff()
         while !Task.isCancelled {
             do {
-                // Still the leader? A broken lease means the lock is gone with its session.
-                try await lease.execute("SELECT 1")
-                let drained = try await drain()
+                let drained = try await drain(holding: lease)
                 if drained {
                     backoff.reset()
                     await wake.wait(timeout: configuration.pollInterval)
@@ -111,9 +109,12 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Publishes batches until the outbox is empty (true) or a delivery failed (false).
-    private func drain() async throws -> Bool {
+    /// Publishes batches until the outbox is empty (true) or a delivery failed (false). Before
+    /// each batch it checks the lease: a broken lease session means the lock is gone and another
+    /// relay may take over, so this one must stop publishing.
+    private func drain(holding lease: PostgresConnection) async throws -> Bool {
         while !Task.isCancelled {
+            try await lease.execute("SELECT 1")
             let rows = try await pool.query("""
                 SELECT id, topic, message_key, payload, headers FROM outbox ORDER BY id LIMIT \(configuration.batchSize)
                 """)

@@ -24,8 +24,8 @@ public struct Migration: Sendable, Equatable {
 }
 
 /// Applies a schema's migrations in name order, each once, each in its own transaction, recorded
-/// in `<schema>.schema_migrations`. An advisory lock per schema serialises instances that start
-/// together, so the second one waits and then finds everything applied.
+/// in `<schema>.schema_migrations`. An advisory lock serialises instances that start together,
+/// so the second one waits and then finds everything applied.
 public struct Migrator: Sendable {
     public let schema: String
     public let migrations: [Migration]
@@ -42,7 +42,9 @@ public struct Migrator: Sendable {
     public func apply(url: String) async throws -> [String] {
         // Scripts use unqualified names; the search path puts them into the schema.
         let connection = try await PostgresConnection.connect(url: url, searchPath: schema, applicationName: "crm-migrator")
-        let lockKey = "crm.migrations.\(schema)"
+        // One lock for the whole database, not per schema: migrations may create extensions,
+        // which are database-wide, and they are quick enough to run one at a time.
+        let lockKey = "crm.migrations"
         try await connection.execute("SELECT pg_advisory_lock(hashtext(\(lockKey)))")
         do {
             let applied = try await applyPending(on: connection)

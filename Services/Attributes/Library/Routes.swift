@@ -143,7 +143,11 @@ struct AttributesRoutes: Sendable {
                 }
                 let checked = try await values.validate(change, of: kind, fieldPrefix: "values.", in: transaction)
                 guard checked.errors.isEmpty else { throw Problem.unprocessable(errors: checked.errors) }
-                return try await values.apply(checked.normalized, to: kind, id: id, in: transaction)
+                let updated = try await values.apply(checked.normalized, to: kind, id: id, in: transaction)
+                if let catalog = kind.catalog, updated.version != current.version {
+                    try await catalogs.valuesChanged(id, in: catalog, transaction: transaction)
+                }
+                return updated
             }
             return VersionedResponse(document, version: document.version)
         }

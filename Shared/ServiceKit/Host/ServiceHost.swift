@@ -29,6 +29,8 @@ public struct ServiceHost: Sendable {
         let configuration = try ServiceConfiguration(
             serviceName: serviceName, defaultHTTPPort: defaultHTTPPort, environment: environment)
         LoggingBootstrap.bootstrap(configuration: configuration)
+        // Before any relay or consumer creates its metrics, or they would get no-op handlers.
+        PrometheusMetrics.bootstrap()
         var logger = Logger(label: serviceName)
         logger.logLevel = configuration.logLevel
 
@@ -62,13 +64,18 @@ public struct ServiceHost: Sendable {
     /// The HTTP application with the outbox relay and the given consumers as background services.
     /// On shutdown HTTP stops first, then the consumers finish their batch, then the relay, and
     /// last the producer is flushed and the pool closed.
+    ///
+    /// With `backgroundServices: false` the application only serves HTTP (its outbox rows wait for
+    /// another instance's relay); tests use that to restart the background work on its own.
     public func application(
         consumers: [ConsumerRuntime] = [], publicPaths: [String] = [], readinessChecks: [ReadinessCheck] = [],
+        backgroundServices: Bool = true,
         configureRouter: (Router<CRMRequestContext>) throws -> Void
     ) async throws -> CRMApplication {
         let relay = OutboxRelay(outbox: outbox, pool: pool, producer: producer, logger: logger)
         let database = ReadinessCheck("database") { [pool] in try await pool.execute("SELECT 1") }
-        let services: [any Service] = [ResourceCloser(producer: producer, pool: pool), relay] + consumers
+        let background: [any Service] = backgroundServices ? [relay] + consumers : []
+        let services: [any Service] = [ResourceCloser(producer: producer, pool: pool)] + background
         return try await CRMApplication(
             configuration: configuration, publicPaths: publicPaths, readinessChecks: [database] + readinessChecks,
             services: services, logger: logger, configureRouter: configureRouter)

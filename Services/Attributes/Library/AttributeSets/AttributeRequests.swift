@@ -61,7 +61,7 @@ struct NewAttribute: Sendable {
         }
         var position: Int?
         if let value = body["position"], !value.isNull {
-            if case .number(let number) = value, number.rounded() == number { position = Int(number) } else {
+            if case .number(let number) = value, let exact = Int(exactly: number) { position = exact } else {
                 errors.append(FieldError(field: "position", message: "must be an integer"))
             }
         }
@@ -134,7 +134,7 @@ struct AttributeChange: Sendable {
             if case .bool(let flag) = value { required = flag } else { errors.append(FieldError(field: "required", message: "must be true or false")) }
         }
         if let value = body["position"] {
-            if case .number(let number) = value, number.rounded() == number { position = Int(number) } else {
+            if case .number(let number) = value, let exact = Int(exactly: number) { position = exact } else {
                 errors.append(FieldError(field: "position", message: "must be an integer"))
             }
         }

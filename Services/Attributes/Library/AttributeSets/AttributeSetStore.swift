@@ -69,15 +69,19 @@ struct AttributeSetStore: Sendable {
         guard errors.isEmpty else { throw Problem.unprocessable(errors: errors) }
 
         if let target = change.position, target != existing.position {
-            // Close the gap at the old position, open one at the new position.
-            try await transaction.execute("""
-                UPDATE attribute_definitions SET position = CASE
-                    WHEN id = \(id) THEN \(target)
-                    WHEN \(target) < \(existing.position) AND position >= \(target) AND position < \(existing.position) THEN position + 1
-                    WHEN \(target) > \(existing.position) AND position > \(existing.position) AND position <= \(target) THEN position - 1
-                    ELSE position END
-                WHERE kind = \(kind.rawValue) AND NOT retired
-                """)
+            // Close the gap at the old position and open one at the new position.
+            if target < existing.position {
+                try await transaction.execute("""
+                    UPDATE attribute_definitions SET position = position + 1
+                    WHERE kind = \(kind.rawValue) AND NOT retired AND position >= \(target) AND position < \(existing.position)
+                    """)
+            } else {
+                try await transaction.execute("""
+                    UPDATE attribute_definitions SET position = position - 1
+                    WHERE kind = \(kind.rawValue) AND NOT retired AND position > \(existing.position) AND position <= \(target)
+                    """)
+            }
+            try await transaction.execute("UPDATE attribute_definitions SET position = \(target) WHERE id = \(id)")
         }
         let options = change.options.map { existing.options + $0.filter { !existing.options.contains($0) } } ?? existing.options
         try await transaction.execute("""

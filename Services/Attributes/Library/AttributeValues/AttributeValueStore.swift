@@ -59,6 +59,11 @@ struct AttributeValueStore: Sendable {
     func apply(
         _ change: [String: JSONValue], to kind: ObjectKind, id: UUID, in transaction: PostgresTransaction
     ) async throws -> AttributeValues {
+        // Make sure a row exists to lock, so two first writes for one object serialise too.
+        try await transaction.execute("""
+            INSERT INTO attribute_values (kind, object_id, version, updated_at) VALUES (\(kind.rawValue), \(id), 0, now())
+            ON CONFLICT DO NOTHING
+            """)
         let (stored, version) = try await storedValues(of: kind, id: id, in: transaction, lock: true)
         var updated = stored
         for (key, value) in change { updated[key] = value.isNull ? nil : value }
@@ -119,7 +124,7 @@ struct AttributeValueStore: Sendable {
             }
             return .success(value)
         case .decimal:
-            guard let text = DecimalText.normalize(value) else { return .failure(Message(text: "must be a decimal such as \"12.50\"")) }
+            guard let text = DecimalText.canonical(value) else { return .failure(Message(text: "must be a decimal such as \"12.50\"")) }
             return .success(.string(text))
         case .date:
             guard let text = value.stringValue, CalendarDate.isValid(text) else { return .failure(Message(text: "must be a date YYYY-MM-DD")) }

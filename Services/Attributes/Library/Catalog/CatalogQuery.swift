@@ -99,7 +99,7 @@ struct CatalogQuery: Sendable {
         switch definition.type {
         case .boolean: return text == "true" ? .bool(true) : text == "false" ? .bool(false) : nil
         case .integer: return Int64(text).map { .number(Double($0)) }
-        case .decimal: return DecimalText.normalize(.string(text)).map(JSONValue.string)
+        case .decimal: return DecimalText.canonical(.string(text)).map(JSONValue.string)
         case .date: return CalendarDate.isValid(text) ? .string(text) : nil
         case .datetime: return RFC3339.date(from: text).map { .string(RFC3339.string(from: $0)) }
         case .enum: return definition.options.contains(text) ? .string(text) : nil

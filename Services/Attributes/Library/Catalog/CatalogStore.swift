@@ -46,6 +46,13 @@ struct CatalogStore: Sendable {
         return try await publish(id, in: catalog, transaction: transaction)
     }
 
+    /// A new version of the object after its attribute values changed elsewhere, so the card
+    /// (whose tab shows them) and its topic snapshot stay in step.
+    func valuesChanged(_ id: UUID, in catalog: Catalog, transaction: PostgresTransaction) async throws {
+        try await transaction.execute("UPDATE catalog_objects SET version = version + 1, updated_at = now() WHERE id = \(id)")
+        _ = try await publish(id, in: catalog, transaction: transaction)
+    }
+
     /// Marks the object deleted; it stays readable by id. Deleting twice changes nothing.
     func delete(_ id: UUID, ifMatch: IfMatch?, in catalog: Catalog, transaction: PostgresTransaction) async throws -> (JSONValue, Int) {
         let current = try await row(id, in: catalog, transaction: transaction, lock: true)

@@ -131,6 +131,17 @@ enum DecimalText {
     }
 }
 
+extension DecimalText {
+    /// One spelling per number (`"1250.00"` and `1250` both become `"1250"`), so stored values
+    /// and filters compare as numbers do.
+    static func canonical(_ value: JSONValue) -> String? {
+        guard let text = normalize(value), let decimal = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) else {
+            return nil
+        }
+        return decimal.description
+    }
+}
+
 /// Calendar dates `YYYY-MM-DD`.
 enum CalendarDate {
     static func isValid(_ text: String) -> Bool {

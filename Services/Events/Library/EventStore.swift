@@ -1,0 +1,155 @@
+import Contracts
+import Foundation
+import Messaging
+import Postgres
+import ServiceKit
+
+/// Event documents: stored, changed through the state machine, published on `crm.events.v1`
+/// in the same transaction.
+struct EventStore: Sendable {
+    let outbox: Outbox
+
+    enum Transition: String, Sendable {
+        case complete, cancel, reopen
+
+        /// planned → completed, planned → cancelled, completed/cancelled → planned.
+        func allowed(from state: String) -> Bool {
+            switch self {
+            case .complete, .cancel: state == EventState.planned.rawValue
+            case .reopen: state == EventState.completed.rawValue || state == EventState.cancelled.rawValue
+            }
+        }
+
+        var eventType: String {
+            switch self {
+            case .complete: "crm.event.completed"
+            case .cancel: "crm.event.cancelled"
+            case .reopen: "crm.event.reopened"
+            }
+        }
+    }
+
+    /// Where an event came from and what a telephony event carries besides the draft.
+    struct Origin: Sendable {
+        var authorId: String?
+        var source = "api"
+        var call: CallDetails?
+        var unmatched = false
+        var at = Date()
+    }
+
+    func insert(_ draft: EventDraft, origin: Origin, in transaction: PostgresTransaction) async throws -> Event {
+        let id = UUID()
+        let sequence = try await transaction.query("SELECT nextval('event_numbers') AS n")[0].decode("n", as: Int.self)
+        let number = "EV-" + String(repeating: "0", count: max(0, 6 - String(sequence).count)) + String(sequence)
+        let completedAt = draft.state == EventState.completed.rawValue ? (origin.call?.endedAt ?? origin.at) : nil
+        let cancelledAt = draft.state == EventState.cancelled.rawValue ? (origin.call?.endedAt ?? origin.at) : nil
+        let call = try origin.call.map { try PostgresJSON(encoding: $0, encoder: CRMJSON.makeEncoder()) }
+        try await transaction.execute("""
+            INSERT INTO events (id, number, channel, direction, state, subject, content, counterparty_id, contact_id, deal_id,
+                project_id, responsible_id, starts_at, ends_at, basis_kind, basis_id, author_id, source, call, call_id, unmatched,
+                cancel_reason, completed_at, cancelled_at, version, created_at, updated_at)
+            VALUES (\(id), \(number), \(draft.channel), \(draft.direction), \(draft.state), \(draft.subject), \(draft.content),
+                \(draft.counterpartyId), \(draft.contactId), \(draft.dealId), \(draft.projectId), \(draft.responsibleId),
+                \(draft.startsAt), \(draft.endsAt), \(draft.basis?.kind), \(draft.basis?.id), \(origin.authorId), \(origin.source),
+                \(call), \(origin.call?.callId), \(origin.unmatched),
+                \(draft.state == EventState.cancelled.rawValue ? draft.cancelReason : nil), \(completedAt), \(cancelledAt),
+                1, \(origin.at), \(origin.at))
+            """)
+        let event = try await get(id, in: transaction)
+        try await publish(event, type: "crm.event.created", in: transaction)
+        return event
+    }
+
+    func get(_ id: UUID, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Event {
+        let rows = try await transaction.query("""
+            SELECT \(unescaped: Event.columns) FROM events WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
+            """)
+        guard let row = rows.first else { throw Problem.notFound("No event with id \(id.uuidString.lowercased()).") }
+        return try Event(row: row)
+    }
+
+    func update(_ id: UUID, with body: [String: JSONValue], ifMatch: IfMatch?, by principal: Principal, in transaction: PostgresTransaction) async throws -> Event {
+        let current = try await modifiable(id, ifMatch: ifMatch, by: principal, in: transaction)
+        var draft = EventDraft(current)
+        var errors: [FieldError] = []
+        draft.apply(body, allowState: false, errors: &errors)
+        try await draft.validate(errors: &errors, in: transaction)
+        guard errors.isEmpty else { throw Problem.unprocessable(errors: errors) }
+        try await transaction.execute("""
+            UPDATE events SET channel = \(draft.channel), direction = \(draft.direction), subject = \(draft.subject),
+                content = \(draft.content), counterparty_id = \(draft.counterpartyId), contact_id = \(draft.contactId),
+                deal_id = \(draft.dealId), project_id = \(draft.projectId), responsible_id = \(draft.responsibleId),
+                starts_at = \(draft.startsAt), ends_at = \(draft.endsAt), basis_kind = \(draft.basis?.kind), basis_id = \(draft.basis?.id),
+                unmatched = unmatched AND \(draft.counterpartyId == nil),
+                version = version + 1, updated_at = now()
+            WHERE id = \(id)
+            """)
+        let event = try await get(id, in: transaction)
+        try await publish(event, type: "crm.event.updated", in: transaction)
+        return event
+    }
+
+    func transition(
+        _ id: UUID, _ transition: Transition, reason: String?, ifMatch: IfMatch?, by principal: Principal,
+        in transaction: PostgresTransaction
+    ) async throws -> Event {
+        let current = try await modifiable(id, ifMatch: ifMatch, by: principal, in: transaction)
+        guard transition.allowed(from: current.state) else {
+            throw Problem.conflict("Cannot \(transition.rawValue) an event that is \(current.state).")
+        }
+        switch transition {
+        case .complete:
+            try await transaction.execute("""
+                UPDATE events SET state = 'completed', completed_at = now(), version = version + 1, updated_at = now() WHERE id = \(id)
+                """)
+        case .cancel:
+            try await transaction.execute("""
+                UPDATE events SET state = 'cancelled', cancelled_at = now(), cancel_reason = \(reason),
+                    version = version + 1, updated_at = now() WHERE id = \(id)
+                """)
+        case .reopen:
+            try await transaction.execute("""
+                UPDATE events SET state = 'planned', completed_at = NULL, cancelled_at = NULL, cancel_reason = NULL,
+                    version = version + 1, updated_at = now() WHERE id = \(id)
+                """)
+        }
+        let event = try await get(id, in: transaction)
+        try await publish(event, type: transition.eventType, in: transaction)
+        return event
+    }
+
+    /// Marks the event deleted; it stays readable by id and leaves the lists.
+    func delete(_ id: UUID, ifMatch: IfMatch?, by principal: Principal, in transaction: PostgresTransaction) async throws -> Event {
+        let current = try await modifiable(id, ifMatch: ifMatch, by: principal, in: transaction)
+        if current.deleted { return current }
+        try await transaction.execute("UPDATE events SET deleted = true, version = version + 1, updated_at = now() WHERE id = \(id)")
+        let event = try await get(id, in: transaction)
+        try await publish(event, type: "crm.event.deleted", in: transaction)
+        return event
+    }
+
+    /// Managers (and integrations) change only events they author or are responsible for; admins any.
+    static func mayModify(_ event: Event, _ principal: Principal) -> Bool {
+        if principal.isAdmin { return true }
+        guard principal.has(.manager) || principal.has(.integration) else { return false }
+        return event.authorId == principal.subject || event.responsibleId?.uuidString.lowercased() == principal.subject.lowercased()
+    }
+
+    private func modifiable(_ id: UUID, ifMatch: IfMatch?, by principal: Principal, in transaction: PostgresTransaction) async throws -> Event {
+        let current = try await get(id, in: transaction, lock: true)
+        guard Self.mayModify(current, principal) else {
+            throw Problem.forbidden("Only the author, the responsible employee or an admin may change this event.")
+        }
+        if let ifMatch, !ifMatch.matches(version: current.version) {
+            throw Problem.preconditionFailed("The event is at version \(current.version).")
+        }
+        return current
+    }
+
+    private func publish(_ event: Event, type: String, in transaction: PostgresTransaction) async throws {
+        let key = event.id.uuidString.lowercased()
+        let envelope = CloudEvent(source: EventsService.name, type: type, subject: key, version: Int64(event.version), data: event)
+        try await outbox.enqueue(envelope, topic: Topic.events, key: key, in: transaction)
+    }
+}

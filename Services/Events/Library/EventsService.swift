@@ -1,0 +1,89 @@
+import Contracts
+import Foundation
+import Messaging
+import Postgres
+import ServiceKit
+
+/// crm-events: the Event document, the interaction history and telephony ingestion.
+public enum EventsService {
+    public static let name = "crm-events"
+    public static let schema = "events"
+    public static let defaultHTTPPort = 8082
+
+    public static func migrations() throws -> [Migration] {
+        guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil) else {
+            throw MigrationsMissing()
+        }
+        return try Migration.load(from: directory)
+    }
+
+    /// Prepares the host and builds the application with its two consumers: the catalog
+    /// projections and the call records (separate groups, so a backlog of calls never delays
+    /// catalog changes).
+    public static func makeApplication(
+        environment: [String: String] = ProcessInfo.processInfo.environment, schema: String = schema,
+        backgroundServices: Bool = true
+    ) async throws -> (CRMApplication, ServiceHost) {
+        let settings = try TelephonySettings(environment: environment)
+        let host = try await ServiceHost.prepare(
+            serviceName: name, schema: schema, defaultHTTPPort: defaultHTTPPort, migrations: try migrations(),
+            environment: environment)
+        let store = EventStore(outbox: host.outbox)
+        // A consumer joins its group when created, so build them only where they will run.
+        var consumers: [ConsumerRuntime] = []
+        if backgroundServices {
+            consumers.append(try host.consumer(
+                group: "\(name).catalog", topics: CatalogProjectionHandler.topics,
+                handler: CatalogProjectionHandler(defaultCountryCode: settings.defaultCountryCode)))
+            consumers.append(try host.consumer(
+                group: "\(name).telephony", topics: [Topic.telephonyCalls],
+                handler: TelephonyHandler(
+                    store: store, defaultCountryCode: settings.defaultCountryCode, callbackSLA: settings.callbackSLA,
+                    fallbackEmployee: settings.fallbackEmployee)))
+        }
+        let routes = EventRoutes(pool: host.pool, store: store)
+        let application = try await host.application(consumers: consumers, backgroundServices: backgroundServices) { router in
+            routes.register(on: router)
+        }
+        return (application, host)
+    }
+
+    struct MigrationsMissing: Error, CustomStringConvertible {
+        var description: String { "the crm-events migrations are missing from the bundle" }
+    }
+}
+
+/// `CRM_DEFAULT_COUNTRY_CODE` (default 7), `CRM_CALLBACK_SLA` (seconds or `90s`, `30m`, `1h`;
+/// default 1 h), `CRM_TELEPHONY_FALLBACK_EMPLOYEE` (an employee id, optional).
+struct TelephonySettings: Sendable {
+    var defaultCountryCode = "7"
+    var callbackSLA: TimeInterval = 3600
+    var fallbackEmployee: UUID?
+
+    struct Invalid: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(environment: [String: String]) throws {
+        if let code = environment["CRM_DEFAULT_COUNTRY_CODE"], !code.isEmpty {
+            guard code.allSatisfy(\.isNumber), (1...3).contains(code.count) else {
+                throw Invalid(description: "CRM_DEFAULT_COUNTRY_CODE must be 1 to 3 digits, not '\(code)'")
+            }
+            defaultCountryCode = code
+        }
+        if let text = environment["CRM_CALLBACK_SLA"], !text.isEmpty {
+            let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600]
+            let unit = text.last.flatMap { units[$0] }
+            guard let amount = Double(unit == nil ? text : String(text.dropLast())), amount > 0 else {
+                throw Invalid(description: "CRM_CALLBACK_SLA must be a duration such as 3600, 45m or 1h, not '\(text)'")
+            }
+            callbackSLA = amount * (unit ?? 1)
+        }
+        if let text = environment["CRM_TELEPHONY_FALLBACK_EMPLOYEE"], !text.isEmpty {
+            guard let id = UUID(uuidString: text) else {
+                throw Invalid(description: "CRM_TELEPHONY_FALLBACK_EMPLOYEE must be an employee id (UUID), not '\(text)'")
+            }
+            fallbackEmployee = id
+        }
+    }
+}

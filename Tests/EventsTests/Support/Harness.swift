@@ -1,0 +1,175 @@
+import Contracts
+import Events
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+import ServiceKit
+import ServiceLifecycle
+import Logging
+import TestSupport
+
+/// The tests speak of "the harness": a driver over one crm-events instance.
+typealias Harness = ServiceDriver
+typealias HarnessResponse = TestSupport.HarnessResponse
+
+extension ServiceDriver {
+    /// An employee the harness seeds and names as `CRM_TELEPHONY_FALLBACK_EMPLOYEE`.
+    static let fallbackEmployee = "00000000-0000-0000-0000-0000000000fb"
+
+    /// One crm-events instance: HTTP through a router-only application, and the background work
+    /// (consumers, relay) in a second instance on the same schema that `restart` stops and
+    /// starts again, as a process restart would.
+    static func run(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
+        try await HarnessGate.shared.withPermit {
+            let url = try TestDatabase.url()
+            try await TestKafka.with { kafka in
+                if let cluster = kafka.cluster {
+                    try await cluster.createTopics(TopicCatalogue.specs(partitions: 3, replicationFactor: 3))
+                }
+                let schema = TestDatabase.uniqueSchema("ev")
+                let environment = ServiceDriver.environment(databaseURL: url, kafka: kafka, extra: [
+                    "CRM_CALLBACK_SLA": "3600",
+                    "CRM_TELEPHONY_FALLBACK_EMPLOYEE": fallbackEmployee,
+                ])
+                let background = BackgroundInstance(environment: environment, schema: schema)
+                try await background.start()
+                let (application, host) = try await EventsService.makeApplication(
+                    environment: environment, schema: schema, backgroundServices: false)
+                let producer = try KafkaProducer(configuration: kafka.configuration)
+                let issuer = try await TokenIssuer(hmacSecret: ServiceDriver.jwtSecret)
+                do {
+                    try await application.application.test(.router) { client in
+                        let driver = ServiceDriver(
+                            client: client, kafka: kafka, issuer: issuer, producer: producer, pool: host.pool,
+                            restart: { try await background.restart() })
+                        _ = try await driver.seedEmployee(id: fallbackEmployee, name: "Reception")
+                        try await body(driver)
+                    }
+                } catch {
+                    await background.stop()
+                    await producer.close()
+                    try? await dropSchema(schema, url: url)
+                    throw error
+                }
+                await background.stop()
+                await producer.close()
+                try await dropSchema(schema, url: url)
+            }
+        }
+    }
+
+    func restartService() async throws { try await restart() }
+
+    // MARK: - Seeding the catalog projections the way crm-attributes publishes them
+
+    @discardableResult
+    func seedCounterparty(
+        id: String = UUID().uuidString.lowercased(), name: String, phones: [String] = [], deleted: Bool = false, version: Int = 1
+    ) async throws -> String {
+        try await seed(Topic.counterparties, "counterparty", table: "counterparties", id: id, version: version, deleted: deleted,
+                       data: ["name": .string(name), "phones": .array(phones.map(JSONValue.string)), "kind": .string("company")])
+    }
+
+    @discardableResult
+    func seedContact(
+        id: String = UUID().uuidString.lowercased(), counterpartyId: String, name: String, phones: [String] = [],
+        deleted: Bool = false, version: Int = 1
+    ) async throws -> String {
+        try await seed(Topic.contacts, "contact", table: "contacts", id: id, version: version, deleted: deleted, data: [
+            "name": .string(name), "counterpartyId": .string(counterpartyId), "phones": .array(phones.map(JSONValue.string)),
+        ])
+    }
+
+    @discardableResult
+    func seedEmployee(
+        id: String = UUID().uuidString.lowercased(), name: String, phoneExtension: String? = nil, deleted: Bool = false,
+        version: Int = 1
+    ) async throws -> String {
+        try await seed(Topic.employees, "employee", table: "employees", id: id, version: version, deleted: deleted, data: [
+            "name": .string(name), "phoneExtension": phoneExtension.map(JSONValue.string) ?? .null, "timeZone": .string("UTC"),
+        ])
+    }
+
+    @discardableResult
+    func seedProject(id: String = UUID().uuidString.lowercased(), name: String, deleted: Bool = false, version: Int = 1) async throws -> String {
+        try await seed(Topic.projects, "project", table: "projects", id: id, version: version, deleted: deleted,
+                       data: ["name": .string(name), "state": .string("active")])
+    }
+
+    @discardableResult
+    func seedDeal(
+        id: String = UUID().uuidString.lowercased(), name: String, counterpartyId: String, deleted: Bool = false, version: Int = 1
+    ) async throws -> String {
+        try await seed(Topic.deals, "deal", table: "deals", id: id, version: version, deleted: deleted,
+                       data: ["name": .string(name), "counterpartyId": .string(counterpartyId)])
+    }
+
+    /// Publishes a counterparty snapshot without waiting for the service to apply it.
+    func publishCounterparty(id: String, name: String, phones: [String] = [], version: Int = 1) async throws {
+        try await publishSnapshot(Topic.counterparties, "counterparty", id: id, version: version, deleted: false,
+                                  data: ["name": .string(name), "phones": .array(phones.map(JSONValue.string))])
+    }
+
+    private func seed(
+        _ topic: String, _ kind: String, table: String, id: String, version: Int, deleted: Bool, data: [String: JSONValue]
+    ) async throws -> String {
+        try await publishSnapshot(topic, kind, id: id, version: version, deleted: deleted, data: data)
+        let applied = try await eventually(timeout: .seconds(30)) {
+            try await !pool.query("""
+                SELECT 1 FROM \(identifier: table) WHERE id = \(UUID(uuidString: id)!) AND version >= \(version)
+                """).isEmpty
+        }
+        guard applied else { throw MissingTestEnvironment("crm-events did not apply \(kind) \(id) within 30 s") }
+        return id
+    }
+
+    private func publishSnapshot(
+        _ topic: String, _ kind: String, id: String, version: Int, deleted: Bool, data: [String: JSONValue]
+    ) async throws {
+        var snapshot = data
+        snapshot["id"] = .string(id)
+        snapshot["deleted"] = .bool(deleted)
+        snapshot["version"] = .number(Double(version))
+        let event = CloudEvent(
+            source: "crm-attributes", type: "crm.\(kind).\(deleted ? "deleted" : "upserted")", subject: id,
+            version: Int64(version), data: JSONValue.object(snapshot))
+        let value = String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self)
+        try await publish(topic: topic, key: id, value: value)
+    }
+}
+
+/// The consumers and relay of a crm-events instance, run in their own service group so a test
+/// can stop them gracefully (finish the batch, commit, leave the group) and start a new one.
+actor BackgroundInstance {
+    private let environment: [String: String]
+    private let schema: String
+    private var group: ServiceGroup?
+    private var task: Task<Void, any Error>?
+
+    init(environment: [String: String], schema: String) {
+        self.environment = environment
+        self.schema = schema
+    }
+
+    func start() async throws {
+        var environment = environment
+        environment["CRM_HTTP_PORT"] = String(try freeLocalPort())
+        let (application, _) = try await EventsService.makeApplication(environment: environment, schema: schema)
+        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "test-instance")))
+        self.group = group
+        task = Task { try await group.run() }
+    }
+
+    func stop() async {
+        await group?.triggerGracefulShutdown()
+        _ = try? await task?.value
+        group = nil
+        task = nil
+    }
+
+    func restart() async throws {
+        await stop()
+        try await start()
+    }
+}

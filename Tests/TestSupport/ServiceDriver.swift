@@ -1,0 +1,145 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import Postgres
+import ServiceKit
+
+/// Drives one in-process service instance in a test: HTTP through its router with tokens per
+/// role, and Kafka through the test's broker. Each service's test module adds a `run` that
+/// builds its instance (`extension ServiceDriver { static func run … }`).
+public struct ServiceDriver: Sendable {
+    public let client: any TestClientProtocol
+    public let kafka: TestKafka
+    public let issuer: TokenIssuer
+    public let producer: KafkaProducer
+    /// A pool on the instance's schema, for waiting until a projection caught up.
+    public let pool: PostgresPool
+    /// Stops the instance's background work (consumers, relay) and starts it again.
+    public let restart: @Sendable () async throws -> Void
+
+    public init(
+        client: any TestClientProtocol, kafka: TestKafka, issuer: TokenIssuer, producer: KafkaProducer, pool: PostgresPool,
+        restart: @escaping @Sendable () async throws -> Void = {}
+    ) {
+        self.client = client
+        self.kafka = kafka
+        self.issuer = issuer
+        self.producer = producer
+        self.pool = pool
+        self.restart = restart
+    }
+
+    public static let jwtSecret = "service-test-secret-0123456789abcdefghijkl"
+
+    /// Environment every service instance under test gets.
+    public static func environment(databaseURL: String, kafka: TestKafka, extra: [String: String] = [:]) -> [String: String] {
+        [
+            "CRM_DATABASE_URL": databaseURL,
+            "CRM_KAFKA_BROKERS": kafka.configuration.bootstrapServers,
+            "CRM_JWT_SECRET": jwtSecret,
+            "CRM_DEFAULT_COUNTRY_CODE": "7",
+            "CRM_LOG_LEVEL": "warning",
+            "CRM_DATABASE_POOL_SIZE": "3",
+            // The mock cluster completes rebalances only after session.timeout.ms − 1 s.
+            "CRM_KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "CRM_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        ].merging(extra) { $1 }
+    }
+
+    /// Stable subjects per role, so tests can speak of "the manager".
+    public static func defaultSubject(for role: Role) -> String {
+        switch role {
+        case .admin: "00000000-0000-0000-0000-00000000000a"
+        case .manager: "00000000-0000-0000-0000-00000000000b"
+        case .viewer: "00000000-0000-0000-0000-00000000000c"
+        case .integration: "00000000-0000-0000-0000-00000000000d"
+        }
+    }
+
+    public func request(
+        _ method: HTTPRequest.Method, _ path: String, role: Role? = .admin, subject: String? = nil,
+        json: String? = nil, headers: [String: String] = [:]
+    ) async throws -> HarnessResponse {
+        var fields = HTTPFields()
+        if let role {
+            let token = try await issuer.sign(subject: subject ?? Self.defaultSubject(for: role), roles: [role])
+            fields[.authorization] = "Bearer \(token)"
+        }
+        if json != nil { fields[.contentType] = "application/json" }
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields[field] = value }
+        }
+        let response = try await client.execute(
+            uri: path, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+        return HarnessResponse(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
+    }
+
+    /// Reads `topic` from the beginning with a fresh consumer group.
+    public func messages(on topic: String, count: Int, timeout: Duration = .seconds(20)) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(
+            configuration: kafka.consumerConfiguration, groupID: "reader-\(UUID().uuidString)", topics: [topic])
+        let messages = try await consume(consumer, count: count, timeout: timeout)
+        await consumer.close()
+        return messages
+    }
+
+    public func publish(topic: String, key: String, value: String) async throws {
+        try await producer.send(ProducerRecord(topic: topic, key: key, value: value))
+    }
+}
+
+public struct HarnessResponse: Sendable {
+    public let status: Int
+    public let headers: HTTPFields
+    public let text: String
+
+    public var object: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    public var items: [[String: Any]] { object["items"] as? [[String: Any]] ?? [] }
+}
+
+/// Bounds how many service instances run at once: each holds database connections and an
+/// embedded cluster, and the test server and two cores have limits.
+public actor HarnessGate {
+    public static let shared = HarnessGate(permits: 4)
+
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(permits: Int) { available = permits }
+
+    public func withPermit<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await acquire()
+        do {
+            let value = try await body()
+            release()
+            return value
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    private func acquire() async {
+        if available > 0 {
+            available -= 1
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty { available += 1 } else { waiters.removeFirst().resume() }
+    }
+}
+
+/// Drops a test schema.
+public func dropSchema(_ schema: String, url: String) async throws {
+    let pool = PostgresPool(.init(url: url))
+    try await pool.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
+    await pool.close()
+}
