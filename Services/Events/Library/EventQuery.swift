@@ -25,7 +25,12 @@ struct EventQuery: Sendable {
 
     func run(in transaction: PostgresTransaction) async throws -> Page<Event> {
         var errors: [FieldError] = []
-        var query: PostgresQuery = "SELECT \(unescaped: Event.columns), sort_at::text AS sort_key FROM events WHERE NOT deleted"
+        var query: PostgresQuery = "SELECT \(unescaped: Event.columns), sort_at::text AS sort_key FROM events WHERE true"
+        switch parameters["includeDeleted"] {
+        case nil, "false": query.append(" AND NOT deleted")
+        case "true": break
+        default: errors.append(FieldError(field: "includeDeleted", message: "must be true or false"))
+        }
         for (parameter, column) in [
             ("counterpartyId", "counterparty_id"), ("contactId", "contact_id"), ("dealId", "deal_id"),
             ("projectId", "project_id"), ("responsibleId", "responsible_id"),
