@@ -44,9 +44,7 @@ struct AttributesRoutes: Sendable {
             let query = try CatalogQuery(catalog: catalog, request: request, defaultCountryCode: defaultCountryCode)
             return try await pool.withTransaction { transaction in
                 let (ids, next) = try await query.run(sets: sets, in: transaction)
-                var items: [JSONValue] = []
-                for id in ids { items.append(try await catalogs.representation(id, in: catalog, transaction: transaction).0) }
-                return Page(items: items, nextCursor: next)
+                return Page(items: try await catalogs.representations(ids, in: catalog, transaction: transaction), nextCursor: next)
             }
         }
         group.get(":id") { request, context in
@@ -103,7 +101,12 @@ struct AttributesRoutes: Sendable {
             let kind = try Self.kind(context)
             let id = try Self.id(context)
             let change = try AttributeChange(try await request.decode(as: [String: JSONValue].self, context: context))
-            return try await pool.withTransaction { try await sets.update(id, of: kind, with: change, in: $0) }
+            let ifMatch = request.ifMatch
+            let (attribute, version) = try await pool.withTransaction { transaction in
+                let attribute = try await sets.update(id, of: kind, with: change, ifMatch: ifMatch, in: transaction)
+                return (attribute, try await sets.set(of: kind, in: transaction).version)
+            }
+            return VersionedResponse(attribute, version: version)
         }
         group.delete(":kind/attributes/:id") { _, context in
             try context.require(anyOf: Access.administer)

@@ -46,8 +46,16 @@ struct AttributeSetStore: Sendable {
     }
 
     /// Renames, moves, adds options, changes `required` or `description`.
-    func update(_ id: UUID, of kind: ObjectKind, with change: AttributeChange, in transaction: PostgresTransaction) async throws -> AttributeDefinition {
+    /// `ifMatch` is compared with the set's version: an attribute has no version of its own, and
+    /// any change to the set may move it.
+    func update(
+        _ id: UUID, of kind: ObjectKind, with change: AttributeChange, ifMatch: IfMatch?, in transaction: PostgresTransaction
+    ) async throws -> AttributeDefinition {
         let current = try await lockSet(kind, in: transaction)
+        if let ifMatch {
+            let version = try await set(of: kind, in: transaction).version
+            guard ifMatch.matches(version: version) else { throw Problem.preconditionFailed("The \(kind.rawValue) set is at version \(version).") }
+        }
         guard let existing = current.first(where: { $0.id == id }) else { throw Problem.notFound("No active attribute \(id) in the \(kind.rawValue) set.") }
         var errors: [FieldError] = []
         if let type = change.type, type != existing.type {

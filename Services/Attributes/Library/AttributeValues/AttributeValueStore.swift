@@ -19,11 +19,28 @@ struct AttributeValueStore: Sendable {
 
     /// The card tab: every active attribute in position order, `null` where unset.
     func tab(of kind: ObjectKind, id: UUID, in transaction: PostgresTransaction) async throws -> [AttributeTabEntry] {
+        try await tabs(of: kind, ids: [id], in: transaction)[id] ?? []
+    }
+
+    /// The tabs of many objects with one query for the set and one for the values (list pages).
+    func tabs(of kind: ObjectKind, ids: [UUID], in transaction: PostgresTransaction) async throws -> [UUID: [AttributeTabEntry]] {
         let definitions = try await sets.activeDefinitions(of: kind, in: transaction)
-        let (stored, _) = try await storedValues(of: kind, id: id, in: transaction)
-        return definitions.map {
-            AttributeTabEntry(key: $0.key, name: $0.name, type: $0.type, position: $0.position, value: stored[$0.key] ?? .null)
+        var stored: [UUID: [String: JSONValue]] = [:]
+        if !definitions.isEmpty {
+            for row in try await transaction.query("""
+                SELECT object_id, "values" FROM attribute_values WHERE kind = \(kind.rawValue) AND object_id = ANY(\(ids))
+                """) {
+                stored[try row.decode("object_id")] = try row.decode("values", as: PostgresJSON.self).decode([String: JSONValue].self)
+            }
         }
+        var tabs: [UUID: [AttributeTabEntry]] = [:]
+        for id in ids {
+            let values = stored[id] ?? [:]
+            tabs[id] = definitions.map {
+                AttributeTabEntry(key: $0.key, name: $0.name, type: $0.type, position: $0.position, value: values[$0.key] ?? .null)
+            }
+        }
+        return tabs
     }
 
     /// Checks a change (`null` clears) and returns it normalised, or the errors, each named
@@ -47,7 +64,7 @@ struct AttributeValueStore: Sendable {
             }
             switch try await check(value, against: definition, in: transaction) {
             case .success(let checked): normalized[key] = checked
-            case .failure(let message): errors.append(FieldError(field: field, message: message.text))
+            case .failure(let invalid): errors.append(FieldError(field: field, message: invalid.message))
             }
         }
         return (normalized, errors)
@@ -101,53 +118,17 @@ struct AttributeValueStore: Sendable {
         return shown
     }
 
-    struct Message: Error { let text: String }
-
-    /// The stored form of a value: bool, integer number, decimal string, date string, RFC 3339
-    /// string (UTC), option string, lower-case UUID string.
+    /// The value in its stored form, after checking a reference points to a live object.
     private func check(
         _ value: JSONValue, against definition: AttributeDefinition, in transaction: PostgresTransaction
-    ) async throws -> Result<JSONValue, Message> {
-        switch definition.type {
-        case .boolean:
-            guard case .bool = value else { return .failure(Message(text: "must be true or false")) }
-            return .success(value)
-        case .string, .text:
-            let limit = definition.type == .string ? 1000 : 100_000
-            guard let text = value.stringValue, text.count <= limit else {
-                return .failure(Message(text: "must be a string of at most \(limit) characters"))
-            }
-            return .success(.string(text))
-        case .integer:
-            guard case .number(let number) = value, number.rounded() == number, abs(number) < 9.0e15 else {
-                return .failure(Message(text: "must be an integer"))
-            }
-            return .success(value)
-        case .decimal:
-            guard let text = DecimalText.canonical(value) else { return .failure(Message(text: "must be a decimal such as \"12.50\"")) }
-            return .success(.string(text))
-        case .date:
-            guard let text = value.stringValue, CalendarDate.isValid(text) else { return .failure(Message(text: "must be a date YYYY-MM-DD")) }
-            return .success(value)
-        case .datetime:
-            guard let text = value.stringValue, let date = RFC3339.date(from: text) else {
-                return .failure(Message(text: "must be an RFC 3339 date-time with offset"))
-            }
-            return .success(.string(RFC3339.string(from: date)))
-        case .enum:
-            guard let text = value.stringValue, definition.options.contains(text) else {
-                return .failure(Message(text: "must be one of \(definition.options.joined(separator: ", "))"))
-            }
-            return .success(value)
-        case .reference:
-            guard let text = value.stringValue, let id = UUID(uuidString: text), let kind = definition.referenceKind else {
-                return .failure(Message(text: "must be the id of a \(definition.referenceKind?.rawValue ?? "catalog object")"))
-            }
-            let exists = try await !transaction.query("""
-                SELECT 1 FROM catalog_objects WHERE id = \(id) AND kind = \(kind.rawValue) AND NOT deleted
-                """).isEmpty
-            guard exists else { return .failure(Message(text: "refers to no existing \(kind.rawValue)")) }
-            return .success(.string(id.uuidString.lowercased()))
+    ) async throws -> Result<JSONValue, AttributeValueFormat.Invalid> {
+        let normalized = AttributeValueFormat.normalize(value, for: definition)
+        guard case .success(let stored) = normalized, definition.type == .reference, let kind = definition.referenceKind,
+              let id = stored.stringValue.flatMap(UUID.init(uuidString:))
+        else { return normalized }
+        guard try await transaction.catalogObjectIsLive(id, kind: kind) else {
+            return .failure(.init(message: "refers to no existing \(kind.rawValue)"))
         }
+        return normalized
     }
 }

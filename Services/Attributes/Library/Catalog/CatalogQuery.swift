@@ -66,7 +66,7 @@ struct CatalogQuery: Sendable {
                     errors.append(FieldError(field: name, message: "is not an attribute of the \(catalog.kind.rawValue) set"))
                     continue
                 }
-                switch Self.typed(text, for: definition) {
+                switch AttributeValueFormat.fromQuery(text, for: definition) {
                 case .some(let typed): wanted[key] = typed
                 case .none: errors.append(FieldError(field: name, message: "is not a valid \(definition.type.rawValue) value"))
                 }
@@ -92,19 +92,5 @@ struct CatalogQuery: Sendable {
             next = try Cursor.encode(Position(name: try last.decode("name"), id: try last.decode("id")))
         }
         return (ids, next)
-    }
-
-    /// A query-string value in the stored form of the attribute's type.
-    static func typed(_ text: String, for definition: AttributeDefinition) -> JSONValue? {
-        switch definition.type {
-        case .boolean: return text == "true" ? .bool(true) : text == "false" ? .bool(false) : nil
-        case .integer: return Int64(text).map { .number(Double($0)) }
-        case .decimal: return DecimalText.canonical(.string(text)).map(JSONValue.string)
-        case .date: return CalendarDate.isValid(text) ? .string(text) : nil
-        case .datetime: return RFC3339.date(from: text).map { .string(RFC3339.string(from: $0)) }
-        case .enum: return definition.options.contains(text) ? .string(text) : nil
-        case .reference: return UUID(uuidString: text).map { .string($0.uuidString.lowercased()) }
-        case .string, .text: return .string(text)
-        }
     }
 }
