@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 @Suite("Attribute sets")
 struct AttributeSetTests {

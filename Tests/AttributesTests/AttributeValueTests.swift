@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 /// One attribute of every type on the counterparty set; returns the id of the employee that
 /// the reference attribute `owner` may point at.

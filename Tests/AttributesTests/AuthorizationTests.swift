@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import ServiceKit
 import Testing
+import TestSupport
 
 @Suite("Authorization")
 struct AuthorizationTests {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 @Suite("Catalog lists: search, filters, pagination")
 struct CatalogListTests {

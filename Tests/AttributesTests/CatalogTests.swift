@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 /// The common members of every catalog object representation.
 private func expectCatalogObject(

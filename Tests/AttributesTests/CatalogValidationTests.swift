@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 /// The ids of everything in a catalog, deleted or not.
 private func allIds(_ h: Harness, _ catalog: String) async throws -> [String] {

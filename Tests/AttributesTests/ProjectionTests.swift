@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Events and orders live in other services: crm-attributes learns their ids from
 /// `crm.events.v1` and `crm.documents.v1`, and accepts values for them only then.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Topics: every change exactly once, in order, with growing versions")
 struct TopicTests {

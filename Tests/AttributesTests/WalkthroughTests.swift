@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Testing
+import TestSupport
 
 /// The seed document's story: the counterparty card's "Additional attributes" tab holds manager
 /// and region; an administrator adds "VIP" and pins it at position 3; users mark VIP clients;

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Events: create, read, update, delete")
 struct EventCrudTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Events: the interaction history (GET /v1/events)")
 struct EventListTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Topics: every change of an event on crm.events.v1")
 struct EventTopicTests {

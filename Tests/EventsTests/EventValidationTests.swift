@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Events: validation (422 naming every bad field, 400 malformed JSON)")
 struct EventValidationTests {

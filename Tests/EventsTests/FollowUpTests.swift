@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Events: follow-ups (POST /v1/events/{id}/follow-ups)")
 struct FollowUpTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Events: the state machine (complete, cancel, reopen)")
 struct StateMachineTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Call records arrive on `crm.telephony.calls.v1` (TOPICS.md) and become events (API.md,
 /// "Telephony"). The service's consumer is asynchronous: each test polls the history until the

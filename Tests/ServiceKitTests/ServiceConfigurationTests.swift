@@ -20,6 +20,17 @@ struct ServiceConfigurationTests {
         #expect(configuration.jwtPublicKeyPEM == nil)
         #expect(configuration.jwtIssuer == nil)
         #expect(configuration.logLevel == .info)
+        #expect(configuration.databasePoolSize == 10)
+        #expect(configuration.defaultCountryCode == "7")
+    }
+
+    @Test("Pool size and default country code are read")
+    func poolSizeAndCountryCode() throws {
+        let configuration = try ServiceConfiguration(
+            serviceName: "crm-events", defaultHTTPPort: 8082,
+            environment: ["CRM_JWT_SECRET": Self.secret, "CRM_DATABASE_POOL_SIZE": "25", "CRM_DEFAULT_COUNTRY_CODE": "49"])
+        #expect(configuration.databasePoolSize == 25)
+        #expect(configuration.defaultCountryCode == "49")
     }
 
     @Test("Every variable is read")
@@ -55,7 +66,11 @@ struct ServiceConfigurationTests {
         #expect(!ServiceConfigurationError.jwtSecretTooShort(minimumBytes: 32).description.contains("hunter2"))
     }
 
-    @Test("Bad port and log level are refused", arguments: [["CRM_HTTP_PORT": "http"], ["CRM_HTTP_PORT": "70000"], ["CRM_LOG_LEVEL": "loud"]])
+    @Test("Bad port, log level, pool size and country code are refused", arguments: [
+        ["CRM_HTTP_PORT": "http"], ["CRM_HTTP_PORT": "70000"], ["CRM_LOG_LEVEL": "loud"],
+        ["CRM_DATABASE_POOL_SIZE": "0"], ["CRM_DATABASE_POOL_SIZE": "ten"], ["CRM_DEFAULT_COUNTRY_CODE": "+7"],
+        ["CRM_DEFAULT_COUNTRY_CODE": "1234"],
+    ])
     func badValues(extra: [String: String]) {
         let environment = extra.merging(["CRM_JWT_SECRET": Self.secret]) { $1 }
         #expect(throws: ServiceConfigurationError.self) {

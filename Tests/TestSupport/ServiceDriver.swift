@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Kafka
+import Messaging
 import Postgres
 import ServiceKit
 
@@ -142,4 +143,46 @@ public func dropSchema(_ schema: String, url: String) async throws {
     let pool = PostgresPool(.init(url: url))
     try await pool.execute("DROP SCHEMA IF EXISTS \(identifier: schema) CASCADE")
     await pool.close()
+}
+
+/// What a service's test harness needs to start one instance: a broker with every topic of
+/// TOPICS.md, a fresh schema name, the environment, a producer and a token issuer.
+public struct InstanceContext: Sendable {
+    public let kafka: TestKafka
+    public let schema: String
+    public let environment: [String: String]
+    public let producer: KafkaProducer
+    public let issuer: TokenIssuer
+}
+
+extension ServiceDriver {
+    /// Runs `body` with a fresh instance context (under the harness gate) and cleans up after it:
+    /// the producer, the schema and the broker.
+    public static func withInstance(
+        schemaPrefix: String, extraEnvironment: [String: String] = [:],
+        _ body: @Sendable (InstanceContext) async throws -> Void
+    ) async throws {
+        try await HarnessGate.shared.withPermit {
+            let url = try TestDatabase.url()
+            try await TestKafka.with { kafka in
+                if let cluster = kafka.cluster {
+                    try await cluster.createTopics(TopicCatalogue.specs(partitions: 3, replicationFactor: 3))
+                }
+                let context = InstanceContext(
+                    kafka: kafka, schema: TestDatabase.uniqueSchema(schemaPrefix),
+                    environment: environment(databaseURL: url, kafka: kafka, extra: extraEnvironment),
+                    producer: try KafkaProducer(configuration: kafka.configuration),
+                    issuer: try await TokenIssuer(hmacSecret: jwtSecret))
+                do {
+                    try await body(context)
+                } catch {
+                    await context.producer.close()
+                    try? await dropSchema(context.schema, url: url)
+                    throw error
+                }
+                await context.producer.close()
+                try await dropSchema(context.schema, url: url)
+            }
+        }
+    }
 }

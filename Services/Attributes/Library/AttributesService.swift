@@ -24,7 +24,7 @@ public enum AttributesService {
         let host = try await ServiceHost.prepare(
             serviceName: name, schema: schema, defaultHTTPPort: defaultHTTPPort, migrations: try migrations(),
             environment: environment)
-        let countryCode = environment["CRM_DEFAULT_COUNTRY_CODE"].flatMap { $0.isEmpty ? nil : $0 } ?? "7"
+        let countryCode = host.configuration.defaultCountryCode
         let sets = AttributeSetStore(outbox: host.outbox)
         let values = AttributeValueStore(outbox: host.outbox, sets: sets)
         let routes = AttributesRoutes(

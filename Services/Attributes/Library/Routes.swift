@@ -134,8 +134,11 @@ struct AttributesRoutes: Sendable {
             let kind = try Self.kind(context)
             let id = try Self.id(context)
             let body = try await request.decode(as: [String: JSONValue].self, context: context)
-            guard let change = body["values"]?.objectValue else {
-                throw Problem.unprocessable(errors: [FieldError(field: "values", message: "must be an object of attribute values")])
+            let unknown = unknownMembers(of: body, allowed: ["values", "kind", "objectId", "version"])
+            guard let change = body["values"]?.objectValue, unknown.isEmpty else {
+                let missing = body["values"]?.objectValue == nil
+                    ? [FieldError(field: "values", message: "must be an object of attribute values")] : []
+                throw Problem.unprocessable(errors: missing + unknown)
             }
             let ifMatch = request.ifMatch
             let document = try await pool.withTransaction { transaction in

@@ -24,10 +24,10 @@ public enum EventsService {
         environment: [String: String] = ProcessInfo.processInfo.environment, schema: String = schema,
         backgroundServices: Bool = true
     ) async throws -> (CRMApplication, ServiceHost) {
-        let settings = try TelephonySettings(environment: environment)
         let host = try await ServiceHost.prepare(
             serviceName: name, schema: schema, defaultHTTPPort: defaultHTTPPort, migrations: try migrations(),
             environment: environment)
+        let settings = try TelephonySettings(environment: environment, defaultCountryCode: host.configuration.defaultCountryCode)
         let store = EventStore(outbox: host.outbox)
         // A consumer joins its group when created, so build them only where they will run.
         var consumers: [ConsumerRuntime] = []
@@ -53,10 +53,11 @@ public enum EventsService {
     }
 }
 
-/// `CRM_DEFAULT_COUNTRY_CODE` (default 7), `CRM_CALLBACK_SLA` (seconds or `90s`, `30m`, `1h`;
-/// default 1 h), `CRM_TELEPHONY_FALLBACK_EMPLOYEE` (an employee id, optional).
+/// `CRM_CALLBACK_SLA` (seconds or `90s`, `30m`, `1h`; default 1 h) and
+/// `CRM_TELEPHONY_FALLBACK_EMPLOYEE` (an employee id, optional); the country code comes from
+/// the service configuration.
 struct TelephonySettings: Sendable {
-    var defaultCountryCode = "7"
+    var defaultCountryCode: String
     var callbackSLA: TimeInterval = 3600
     var fallbackEmployee: UUID?
 
@@ -64,13 +65,8 @@ struct TelephonySettings: Sendable {
         let description: String
     }
 
-    init(environment: [String: String]) throws {
-        if let code = environment["CRM_DEFAULT_COUNTRY_CODE"], !code.isEmpty {
-            guard code.allSatisfy(\.isNumber), (1...3).contains(code.count) else {
-                throw Invalid(description: "CRM_DEFAULT_COUNTRY_CODE must be 1 to 3 digits, not '\(code)'")
-            }
-            defaultCountryCode = code
-        }
+    init(environment: [String: String], defaultCountryCode: String) throws {
+        self.defaultCountryCode = defaultCountryCode
         if let text = environment["CRM_CALLBACK_SLA"], !text.isEmpty {
             let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600]
             let unit = text.last.flatMap { units[$0] }

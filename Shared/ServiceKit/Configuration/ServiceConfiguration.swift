@@ -26,6 +26,10 @@ public struct ServiceConfiguration: Sendable {
     public var jwtIssuer: String?
     /// `CRM_LOG_LEVEL`: trace, debug, info, notice, warning, error or critical.
     public var logLevel: Logger.Level
+    /// `CRM_DATABASE_POOL_SIZE`: connections per service instance (default 10).
+    public var databasePoolSize = 10
+    /// `CRM_DEFAULT_COUNTRY_CODE`: the country of phone numbers written without one (default 7).
+    public var defaultCountryCode = "7"
 
     /// Builds a configuration directly, for tests and tools; nothing is read from the environment.
     public init(
@@ -80,6 +84,22 @@ public struct ServiceConfiguration: Sendable {
             level = parsed
         }
 
+        var poolSize = 10
+        if let text = value("CRM_DATABASE_POOL_SIZE") {
+            guard let parsed = Int(text), (1...500).contains(parsed) else {
+                throw .invalidValue(variable: "CRM_DATABASE_POOL_SIZE", value: text, expected: "a number of connections from 1 to 500")
+            }
+            poolSize = parsed
+        }
+
+        var countryCode = "7"
+        if let text = value("CRM_DEFAULT_COUNTRY_CODE") {
+            guard (1...3).contains(text.count), text.allSatisfy(\.isNumber) else {
+                throw .invalidValue(variable: "CRM_DEFAULT_COUNTRY_CODE", value: text, expected: "1 to 3 digits, e.g. 7")
+            }
+            countryCode = text
+        }
+
         let publicKey = try value("CRM_JWT_PUBLIC_KEY").map(Self.loadPublicKey)
         let secret = value("CRM_JWT_SECRET")
         guard secret != nil || publicKey != nil else { throw .missingJWTKey }
@@ -96,6 +116,8 @@ public struct ServiceConfiguration: Sendable {
             jwtIssuer: value("CRM_JWT_ISSUER"),
             logLevel: level
         )
+        databasePoolSize = poolSize
+        defaultCountryCode = countryCode
     }
 
     /// HS256 needs a key at least as long as its hash (RFC 7518 §3.2); jwt-kit would trap on a shorter one.

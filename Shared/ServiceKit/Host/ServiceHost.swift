@@ -38,9 +38,9 @@ public struct ServiceHost: Sendable {
         try await Migrator(
             schema: schema, migrations: [Outbox.migration, IdempotentRequests.migration] + migrations, logger: logger
         ).apply(url: configuration.databaseURL)
-        let poolSize = environment["CRM_DATABASE_POOL_SIZE"].flatMap(Int.init) ?? 10
         let pool = PostgresPool(
-            .init(url: configuration.databaseURL, searchPath: schema, maxConnections: poolSize, applicationName: serviceName),
+            .init(url: configuration.databaseURL, searchPath: schema, maxConnections: configuration.databasePoolSize,
+                  applicationName: serviceName),
             logger: logger)
         _ = try await TopicProvisioner.ensure(TopicCatalogue.specs(environment: environment), configuration: kafka, logger: logger)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)

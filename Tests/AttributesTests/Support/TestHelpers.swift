@@ -3,6 +3,7 @@ import HTTPTypes
 import Kafka
 import ServiceKit
 import Testing
+import TestSupport
 
 // Small helpers shared by the crm-attributes tests. Everything talks to the service through
 // `Harness` (HTTP and the embedded Kafka cluster); nothing here knows the implementation.
@@ -76,59 +77,9 @@ func queryEscape(_ value: String) -> String {
 
 // MARK: - Responses
 
-/// Whether a problem's `errors[].field` path names `name`: `name`, `emails[0]`, `values.vip`,
-/// `attributes.vip` all name their last or first segment.
-func fieldMentions(_ path: String, _ name: String) -> Bool {
-    if path == name { return true }
-    return path.components(separatedBy: CharacterSet(charactersIn: ".[]\"'/")).contains(name)
-}
 
-/// Checks a problem+json response: status, content type, body `status`, and that `errors` names
-/// every field in `fields`. Returns the field paths of `errors`.
-@discardableResult
-func expectProblem(
-    _ response: HarnessResponse, status: Int, fields: [String] = [],
-    sourceLocation: SourceLocation = #_sourceLocation
-) -> [String] {
-    #expect(
-        response.status == status, "expected \(status), got \(response.status): \(response.text)",
-        sourceLocation: sourceLocation)
-    let contentType = response.headers[.contentType] ?? ""
-    #expect(
-        contentType.hasPrefix("application/problem+json"), "content-type was '\(contentType)'",
-        sourceLocation: sourceLocation)
-    let object = response.object
-    #expect(intValue(object["status"]) == status, "problem body: \(response.text)", sourceLocation: sourceLocation)
-    let errorFields = dicts(object["errors"]).compactMap { str($0["field"]) }
-    for field in fields {
-        #expect(
-            errorFields.contains { fieldMentions($0, field) },
-            "errors \(errorFields) do not name '\(field)': \(response.text)", sourceLocation: sourceLocation)
-    }
-    return errorFields
-}
 
-/// A body that fits no field's JSON type (a number where a decimal string belongs, a string for an
-/// integer): ServiceKit's decoder calls that a 400, the API's validation a 422; either is accepted
-/// as long as it is a problem naming every field in `fields`.
-@discardableResult
-func expectRejected(
-    _ response: HarnessResponse, fields: [String], sourceLocation: SourceLocation = #_sourceLocation
-) -> [String] {
-    #expect(
-        response.status == 400 || response.status == 422,
-        "expected 400 or 422, got \(response.status): \(response.text)", sourceLocation: sourceLocation)
-    return expectProblem(response, status: response.status, fields: fields, sourceLocation: sourceLocation)
-}
 
-/// Expects one of the given 2xx/4xx statuses and reports the body when it is not.
-func expectStatus(
-    _ response: HarnessResponse, _ expected: Int, sourceLocation: SourceLocation = #_sourceLocation
-) {
-    #expect(
-        response.status == expected, "expected \(expected), got \(response.status): \(response.text)",
-        sourceLocation: sourceLocation)
-}
 
 /// `ETag` of a response, e.g. `"3"` with its quotes.
 func etag(_ response: HarnessResponse) -> String? { response.headers[.eTag] }

@@ -21,41 +21,27 @@ extension ServiceDriver {
     /// (consumers, relay) in a second instance on the same schema that `restart` stops and
     /// starts again, as a process restart would.
     static func run(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
-        try await HarnessGate.shared.withPermit {
-            let url = try TestDatabase.url()
-            try await TestKafka.with { kafka in
-                if let cluster = kafka.cluster {
-                    try await cluster.createTopics(TopicCatalogue.specs(partitions: 3, replicationFactor: 3))
-                }
-                let schema = TestDatabase.uniqueSchema("ev")
-                let environment = ServiceDriver.environment(databaseURL: url, kafka: kafka, extra: [
-                    "CRM_CALLBACK_SLA": "3600",
-                    "CRM_TELEPHONY_FALLBACK_EMPLOYEE": fallbackEmployee,
-                ])
-                let background = BackgroundInstance(environment: environment, schema: schema)
-                try await background.start()
+        try await withInstance(schemaPrefix: "ev", extraEnvironment: [
+            "CRM_CALLBACK_SLA": "3600",
+            "CRM_TELEPHONY_FALLBACK_EMPLOYEE": fallbackEmployee,
+        ]) { context in
+            let background = BackgroundInstance(environment: context.environment, schema: context.schema)
+            try await background.start()
+            do {
                 let (application, host) = try await EventsService.makeApplication(
-                    environment: environment, schema: schema, backgroundServices: false)
-                let producer = try KafkaProducer(configuration: kafka.configuration)
-                let issuer = try await TokenIssuer(hmacSecret: ServiceDriver.jwtSecret)
-                do {
-                    try await application.application.test(.router) { client in
-                        let driver = ServiceDriver(
-                            client: client, kafka: kafka, issuer: issuer, producer: producer, pool: host.pool,
-                            restart: { try await background.restart() })
-                        _ = try await driver.seedEmployee(id: fallbackEmployee, name: "Reception")
-                        try await body(driver)
-                    }
-                } catch {
-                    await background.stop()
-                    await producer.close()
-                    try? await dropSchema(schema, url: url)
-                    throw error
+                    environment: context.environment, schema: context.schema, backgroundServices: false)
+                try await application.application.test(.router) { client in
+                    let driver = ServiceDriver(
+                        client: client, kafka: context.kafka, issuer: context.issuer, producer: context.producer,
+                        pool: host.pool, restart: { try await background.restart() })
+                    _ = try await driver.seedEmployee(id: fallbackEmployee, name: "Reception")
+                    try await body(driver)
                 }
+            } catch {
                 await background.stop()
-                await producer.close()
-                try await dropSchema(schema, url: url)
+                throw error
             }
+            await background.stop()
         }
     }
 

@@ -3,6 +3,7 @@ import HTTPTypes
 import Kafka
 import ServiceKit
 import Testing
+import TestSupport
 
 // Helpers shared by the crm-events tests. Everything talks to the service through `Harness`
 // (HTTP and the embedded Kafka cluster); nothing here knows the implementation.
@@ -335,55 +336,9 @@ func quotedVersion(_ version: Int) -> String { "\"\(version)\"" }
 
 // MARK: - Checks
 
-/// Whether a problem's `errors[].field` path names `name`: `subject`, `body.subject`,
-/// `basis.id`, `/contactId` all name their segments.
-func fieldMentions(_ path: String, _ name: String) -> Bool {
-    if path == name { return true }
-    return path.components(separatedBy: CharacterSet(charactersIn: ".[]\"'/")).contains(name)
-}
 
-/// Checks a problem+json response: status, content type, body `status`, and that `errors` names
-/// every field in `fields`. Returns the field paths of `errors`.
-@discardableResult
-func expectProblem(
-    _ response: HarnessResponse, status: Int, fields: [String] = [],
-    sourceLocation: SourceLocation = #_sourceLocation
-) -> [String] {
-    #expect(
-        response.status == status, "expected \(status), got \(response.status): \(response.text)",
-        sourceLocation: sourceLocation)
-    let contentType = response.contentType
-    #expect(
-        contentType.hasPrefix("application/problem+json"), "content-type was '\(contentType)'",
-        sourceLocation: sourceLocation)
-    let problem = response.problem
-    #expect(problem.status == status, "problem body: \(response.text)", sourceLocation: sourceLocation)
-    let errorFields = problem.fields
-    for field in fields {
-        #expect(
-            errorFields.contains { fieldMentions($0, field) },
-            "errors \(errorFields) do not name '\(field)': \(response.text)", sourceLocation: sourceLocation)
-    }
-    return errorFields
-}
 
-/// A body whose member has the wrong JSON type: a decoder's 400 or a validation 422 are both
-/// fine, as long as it is a problem naming `fields`.
-@discardableResult
-func expectRejected(
-    _ response: HarnessResponse, fields: [String], sourceLocation: SourceLocation = #_sourceLocation
-) -> [String] {
-    #expect(
-        response.status == 400 || response.status == 422,
-        "expected 400 or 422, got \(response.status): \(response.text)", sourceLocation: sourceLocation)
-    return expectProblem(response, status: response.status, fields: fields, sourceLocation: sourceLocation)
-}
 
-func expectStatus(_ response: HarnessResponse, _ expected: Int, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(
-        response.status == expected, "expected \(expected), got \(response.status): \(response.text)",
-        sourceLocation: sourceLocation)
-}
 
 /// A DELETE answer: 200 with the object or 204.
 func expectDeleted(_ response: HarnessResponse, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -13,8 +13,10 @@ struct NewAttribute: Sendable {
     var position: Int?
     var description: String?
 
+    static let members: Set<String> = ["name", "key", "type", "options", "referenceKind", "required", "position", "description", "id"]
+
     init(_ body: [String: JSONValue]) throws(Problem) {
-        var errors: [FieldError] = []
+        var errors = unknownMembers(of: body, allowed: Self.members)
         let name = body["name"]?.stringValue?.trimmingCharacters(in: .whitespaces) ?? ""
         if name.isEmpty { errors.append(FieldError(field: "name", message: "is required")) }
 
@@ -119,7 +121,7 @@ struct AttributeChange: Sendable {
     var description: String??
 
     init(_ body: [String: JSONValue]) throws(Problem) {
-        var errors: [FieldError] = []
+        var errors = unknownMembers(of: body, allowed: NewAttribute.members)
         if let value = body["name"] {
             if let text = value.stringValue { name = text } else { errors.append(FieldError(field: "name", message: "must be a string")) }
         }
@@ -145,4 +147,10 @@ struct AttributeChange: Sendable {
         }
         guard errors.isEmpty else { throw Problem.unprocessable(errors: errors) }
     }
+}
+
+/// One error per member of `body` that the request does not know (a typo would otherwise be
+/// silently ignored).
+func unknownMembers(of body: [String: JSONValue], allowed: Set<String>) -> [FieldError] {
+    body.keys.sorted().filter { !allowed.contains($0) }.map { FieldError(field: $0, message: "is not a known member") }
 }

@@ -30,7 +30,11 @@ struct CatalogQuery: Sendable {
     func run(sets: AttributeSetStore, in transaction: PostgresTransaction) async throws -> (ids: [UUID], next: String?) {
         var errors: [FieldError] = []
         var query: PostgresQuery = "SELECT id, name FROM catalog_objects WHERE kind = \(catalog.kind.rawValue)"
-        if value("includeDeleted") != "true" { query.append(" AND NOT deleted") }
+        switch value("includeDeleted") {
+        case nil, "false": query.append(" AND NOT deleted")
+        case "true": break
+        default: errors.append(FieldError(field: "includeDeleted", message: "must be true or false"))
+        }
         if let text = value("q")?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                 .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
