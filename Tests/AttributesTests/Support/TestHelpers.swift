@@ -47,20 +47,10 @@ func isNull(_ value: Any?) -> Bool { value is NSNull }
 func isNullOrAbsent(_ value: Any?) -> Bool { value == nil || value is NSNull }
 
 /// An RFC 3339 timestamp with or without fractional seconds.
-func rfc3339(_ value: Any?) -> Date? {
-    guard let text = value as? String else { return nil }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    if let date = formatter.date(from: text) { return date }
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.date(from: text)
-}
+func rfc3339(_ value: Any?) -> Date? { parseRFC3339(value as? String) }
 
 /// Whether two RFC 3339 timestamps name the same instant (to the millisecond the API prints).
-func sameInstant(_ a: Any?, _ b: Any?) -> Bool {
-    guard let first = rfc3339(a), let second = rfc3339(b) else { return false }
-    return abs(first.timeIntervalSince(second)) < 0.002
-}
+func sameInstant(_ a: Any?, _ b: Any?) -> Bool { TestSupport.sameInstant(a as? String, b as? String) }
 
 func rfc3339Now() -> String {
     let formatter = ISO8601DateFormatter()
@@ -68,12 +58,6 @@ func rfc3339Now() -> String {
     return formatter.string(from: Date())
 }
 
-/// Percent-encodes a query value (only unreserved characters stay as they are).
-func queryEscape(_ value: String) -> String {
-    var allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-    allowed.insert(charactersIn: "-._~")
-    return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-}
 
 // MARK: - Responses
 

@@ -79,12 +79,6 @@ func basisJSON(_ eventId: String) -> String { #"{"kind":"event","id":\#(q(eventI
 
 func newId() -> String { UUID().uuidString.lowercased() }
 
-/// Percent-encodes a query value (only unreserved characters stay as they are).
-func queryEscape(_ value: String) -> String {
-    var allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-    allowed.insert(charactersIn: "-._~")
-    return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-}
 
 // MARK: - Times
 
@@ -94,21 +88,7 @@ func rfc3339(_ date: Date) -> String {
     return formatter.string(from: date)
 }
 
-/// An RFC 3339 timestamp with or without fractional seconds, any offset.
-func parseRFC3339(_ text: String?) -> Date? {
-    guard let text else { return nil }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    if let date = formatter.date(from: text) { return date }
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.date(from: text)
-}
 
-/// Whether two RFC 3339 timestamps name the same instant (to the millisecond the API prints).
-func sameInstant(_ a: String?, _ b: String?) -> Bool {
-    guard let first = parseRFC3339(a), let second = parseRFC3339(b) else { return false }
-    return abs(first.timeIntervalSince(second)) < 0.002
-}
 
 // MARK: - Parsed JSON (synchronous only)
 
