@@ -86,9 +86,14 @@ public final class KafkaProducer: Sendable {
             guard let error else { return }
             let kafkaError = KafkaError(consuming: error)
             // A full local queue drains as the broker acknowledges; wait without blocking a thread.
-            if kafkaError.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, attempt < 10_000 {
+            if kafkaError.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue, attempt < 10_000, !handle.isClosed {
                 attempt += 1
-                try await Task.sleep(for: .milliseconds(1))
+                do {
+                    try await Task.sleep(for: .milliseconds(1))
+                } catch {
+                    Unmanaged<DeliveryCompletion>.fromOpaque(opaque).release()
+                    throw error
+                }
                 continue
             }
             Unmanaged<DeliveryCompletion>.fromOpaque(opaque).release()

@@ -133,12 +133,15 @@ public final class OutboxRelay: Service, Sendable {
                     headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
             }
             let results = await producer.send(records)
-            let delivered = zip(ids, results).compactMap { id, result in (try? result.get()) != nil ? id : nil }
+            // Only the delivered prefix is deleted: rows after the first failure are sent again
+            // with it, so the last message of every key on a compacted topic stays the newest.
+            let deliveredCount = results.firstIndex { (try? $0.get()) == nil } ?? results.count
+            let delivered = Array(ids.prefix(deliveredCount))
             if !delivered.isEmpty {
                 try await pool.execute("DELETE FROM outbox WHERE id = ANY(\(delivered))")
                 published.increment(by: Int64(delivered.count))
             }
-            let failed = results.count - delivered.count
+            let failed = results.count - deliveredCount
             // Counted only when the drain stops early; an emptied outbox records 0 above. Counting
             // after every batch would cost as much as the batch itself.
             if failed > 0 {
