@@ -90,7 +90,7 @@ let package = Package(
             ], path: "Tools/crm-devbroker", swiftSettings: strict),
         .executableTarget(
             name: "crm", dependencies: [
-                "ServiceKit",
+                "ServiceKit", "Kafka", "Contracts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(
