@@ -35,6 +35,22 @@ public struct KafkaConfiguration: Sendable {
         return copy
     }
 
+    /// Consumer-only librdkafka properties. One configuration serves a whole service, so its
+    /// producers and admin clients leave these out instead of warning about each one.
+    static let consumerOnlyProperties: Set<String> = [
+        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "auto.offset.reset",
+        "group.instance.id", "partition.assignment.strategy", "enable.auto.commit", "auto.commit.interval.ms",
+        "enable.auto.offset.store", "fetch.min.bytes", "fetch.wait.max.ms", "fetch.max.bytes", "isolation.level",
+        "queued.min.messages", "queued.max.messages.kbytes", "check.crcs", "group.protocol.type",
+    ]
+
+    /// The properties that apply to a producer or admin client.
+    var withoutConsumerProperties: KafkaConfiguration {
+        var copy = self
+        copy.properties = properties.filter { !Self.consumerOnlyProperties.contains($0.key) }
+        return copy
+    }
+
     /// A new `rd_kafka_conf_t` holding these properties; the caller owns it.
     func makeNativeConfiguration() throws -> OpaquePointer {
         let conf = rd_kafka_conf_new()!

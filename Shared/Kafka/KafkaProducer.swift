@@ -12,7 +12,7 @@ public final class KafkaProducer: Sendable {
     private let logger: Logger
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "crm.kafka.producer")) throws {
-        let effective = configuration.merged(
+        let effective = configuration.withoutConsumerProperties.merged(
             defaults: ["linger.ms": "5", "client.id": "crm"],
             overrides: ["enable.idempotence": "true", "acks": "all"])
         let conf = try effective.makeNativeConfiguration()

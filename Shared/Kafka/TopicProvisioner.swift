@@ -33,7 +33,8 @@ public enum TopicProvisioner {
         logger: Logger = Logger(label: "crm.kafka.topics")
     ) async throws -> [String: Outcome] {
         guard !topics.isEmpty else { return [:] }
-        let conf = try configuration.merged(defaults: ["client.id": "crm-topics"]).makeNativeConfiguration()
+        let conf = try configuration.withoutConsumerProperties.merged(defaults: ["client.id": "crm-topics"])
+            .makeNativeConfiguration()
         let handle = try NativeHandle(type: RD_KAFKA_PRODUCER, conf: conf, context: ClientContext(logger: logger))
         let milliseconds = Int32(timeout.components.seconds * 1000)
         let outcomes = await BlockingQueue(label: "crm.kafka.topics").run {
