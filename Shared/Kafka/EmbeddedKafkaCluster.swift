@@ -15,6 +15,8 @@ public final class EmbeddedKafkaCluster: Sendable {
         // The mock cluster needs a client instance to live in; a producer with no brokers will do.
         let conf = rd_kafka_conf_new()!
         rd_kafka_conf_set(conf, "client.id", "crm-embedded", nil, 0)
+        // This handle never connects anywhere; skip the notice that it has no bootstrap servers.
+        rd_kafka_conf_set(conf, "log_level", "4", nil, 0)
         handle = try NativeHandle(type: RD_KAFKA_PRODUCER, conf: conf, context: ClientContext(logger: logger))
         guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, Int32(brokers)) else {
             handle.destroy()
