@@ -27,6 +27,13 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
         KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: message)
     }
 
+    /// The commit was refused because this member no longer owns the partitions (a rebalance
+    /// moved them): whoever owns them now reads from the last committed offset.
+    public var isGroupMembershipLost: Bool {
+        [RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID, RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS]
+            .map(\.rawValue).contains(code)
+    }
+
     public static let closed = KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "client is closed")
 
     public var description: String { "Kafka error \(code): \(message)" }

@@ -110,15 +110,16 @@ public final class ConsumerRuntime: Service, Sendable {
         try await publish(deadLetters)
         processed.increment(by: Int64(batch.count))
         backoff.reset()
-        while true {
+        for attempt in 1... {
             do {
                 try await consumer.commit(batch)
                 return
             } catch let error as KafkaError {
-                // Lost the partitions to a rebalance: the new owner replays from the last commit.
                 logger.warning("offset commit failed", metadata: ["error": "\(error)"])
-                if Task.isCancelled { return }
-                if error.code == 22 || error.code == 25 || error.code == 27 { return } // generation, member id, rebalance
+                // Lost the partitions to a rebalance, or stopping and the broker will not answer:
+                // whoever reads them next replays from the last commit, which the handlers'
+                // version checks make harmless.
+                if error.isGroupMembershipLost || (stopping && attempt >= 3) { return }
                 try? await Task.sleep(for: backoff.next())
             }
         }
