@@ -6,6 +6,7 @@ import Kafka
 import Messaging
 import Postgres
 import ServiceKit
+import Testing
 
 /// Drives one in-process service instance in a test: HTTP through its router with tokens per
 /// role, and Kafka through the test's broker. Each service's test module adds a `run` that
@@ -77,13 +78,29 @@ public struct ServiceDriver: Sendable {
         return HarnessResponse(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
     }
 
-    /// Reads `topic` from the beginning with a fresh consumer group.
+    /// Reads `topic` from the beginning with a fresh consumer group until `count` messages
+    /// arrived or the timeout passed; sorted by partition and offset.
     public func messages(on topic: String, count: Int, timeout: Duration = .seconds(20)) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
             configuration: kafka.consumerConfiguration, groupID: "reader-\(UUID().uuidString)", topics: [topic])
         let messages = try await consume(consumer, count: count, timeout: timeout)
         await consumer.close()
-        return messages
+        return messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+    }
+
+    /// Reads `topic` and requires that it holds exactly `total` messages: waits for them, then
+    /// reads again a little longer to see that nothing else arrives.
+    public func settledMessages(
+        on topic: String, total: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [KafkaMessage] {
+        let first = try await messages(on: topic, count: total)
+        #expect(first.count >= total, "only \(first.count) of \(total) messages on \(topic)", sourceLocation: sourceLocation)
+        let settled = try await messages(on: topic, count: total + 1, timeout: .seconds(6))
+        #expect(
+            settled.count == total,
+            "\(topic) holds \(settled.count) messages, expected exactly \(total): \(settled.map { "\($0.keyString ?? "-") \($0.header("ce_type")?.stringValue ?? "-")" })",
+            sourceLocation: sourceLocation)
+        return settled
     }
 
     public func publish(topic: String, key: String, value: String) async throws {

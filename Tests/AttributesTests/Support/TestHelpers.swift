@@ -322,7 +322,6 @@ func readTopic(
 ) async throws -> [TopicMessage] {
     try await h.messages(on: topic, count: count, timeout: timeout)
         .map(TopicMessage.init)
-        .sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
 }
 
 /// Reads `topic` and requires that it holds exactly `total` messages: waits for them, then
@@ -330,14 +329,7 @@ func readTopic(
 func settledTopic(
     _ h: Harness, _ topic: String, total: Int, sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> [TopicMessage] {
-    let first = try await readTopic(h, topic, count: total)
-    #expect(first.count >= total, "only \(first.count) of \(total) messages on \(topic)", sourceLocation: sourceLocation)
-    let settled = try await readTopic(h, topic, count: total + 1, timeout: .seconds(6))
-    #expect(
-        settled.count == total,
-        "\(topic) holds \(settled.count) messages, expected exactly \(total): \(settled.map { "\($0.key ?? "-") \($0.type ?? "-") v\($0.version ?? -1)" })",
-        sourceLocation: sourceLocation)
-    return settled
+    try await h.settledMessages(on: topic, total: total, sourceLocation: sourceLocation).map(TopicMessage.init)
 }
 
 /// Checks the CloudEvents envelope and the `ce_type`/`ce_id` headers of a message we publish.

@@ -636,7 +636,6 @@ struct TopicMessage: Sendable {
 func readTopic(_ h: Harness, _ topic: String, count: Int, timeout: Duration = .seconds(20)) async throws -> [TopicMessage] {
     try await h.messages(on: topic, count: count, timeout: timeout)
         .map(TopicMessage.init)
-        .sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
 }
 
 /// Checks the CloudEvents envelope and the `ce_type`/`ce_id` headers of a message crm-events publishes.
@@ -661,14 +660,7 @@ func expectEnvelope(
 func settledTopic(
     _ h: Harness, _ topic: String, total: Int, sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> [TopicMessage] {
-    let first = try await readTopic(h, topic, count: total)
-    #expect(first.count >= total, "only \(first.count) of \(total) messages on \(topic)", sourceLocation: sourceLocation)
-    let settled = try await readTopic(h, topic, count: total + 1, timeout: .seconds(6))
-    #expect(
-        settled.count == total,
-        "\(topic) holds \(settled.count) messages, expected exactly \(total): \(settled.map { "\($0.key ?? "-") \($0.type ?? "-") v\($0.version ?? -1)" })",
-        sourceLocation: sourceLocation)
-    return settled
+    try await h.settledMessages(on: topic, total: total, sourceLocation: sourceLocation).map(TopicMessage.init)
 }
 
 /// Messages of one key must sit in one partition with strictly increasing versions.
