@@ -31,19 +31,12 @@ public final class KafkaConsumer: Sendable {
             ])
         let conf = try effective.makeNativeConfiguration()
         let state = ConsumerState(logger: logger)
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passRetained(state).toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf) { rk, error, partitions, opaque in
             guard let rk, let opaque else { return }
             Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
                 .rebalance(rk, error: error, partitions: partitions)
         }
-        rd_kafka_conf_set_error_cb(conf) { _, error, reason, opaque in
-            guard let opaque else { return }
-            let text = reason.map { String(cString: $0) } ?? ""
-            Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
-                .logger.warning("librdkafka: \(text)", metadata: ["code": "\(error)"])
-        }
-        handle = try NativeHandle(type: RD_KAFKA_CONSUMER, conf: conf, context: ClientContext(logger: logger))
+        handle = try NativeHandle(type: RD_KAFKA_CONSUMER, conf: conf, context: state)
         rd_kafka_poll_set_consumer(handle.pointer)
 
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
@@ -151,13 +144,10 @@ public struct TopicPartition: Hashable, Sendable {
 }
 
 /// State the rebalance callback shares with `poll`; both run on the consumer's serial queue.
-private final class ConsumerState: @unchecked Sendable {
-    let logger: Logger
+private final class ConsumerState: ClientContext, @unchecked Sendable {
     /// The batch `poll` is collecting. A revocation removes that partition's messages at once, so
     /// a partition revoked and assigned back within one poll keeps only what came after.
     var batch: [KafkaMessage] = []
-
-    init(logger: Logger) { self.logger = logger }
 
     func rebalance(
         _ rk: OpaquePointer, error: rd_kafka_resp_err_t,

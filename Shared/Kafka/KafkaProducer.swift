@@ -28,9 +28,7 @@ public final class KafkaProducer: Sendable {
                 completion.body(.failure(KafkaError(error)))
             }
         }
-        let context = ClientContext(logger: logger)
-        context.install(on: conf)
-        handle = try NativeHandle(type: RD_KAFKA_PRODUCER, conf: conf, context: context)
+        handle = try NativeHandle(type: RD_KAFKA_PRODUCER, conf: conf, context: ClientContext(logger: logger))
         self.logger = logger
         let native = handle
         pollThread = PollThread(name: "crm.kafka.producer.poll") { rd_kafka_poll(native.pointer, 100) }

@@ -11,7 +11,10 @@ final class NativeHandle: @unchecked Sendable {
     private var closed = false
     private var destroyed = false
 
+    /// Installs `context` as the configuration's opaque (with the error callback) and creates
+    /// the client. The handle keeps the context alive for as long as callbacks can reach it.
     init(type: rd_kafka_type_t, conf: OpaquePointer, context: ClientContext) throws {
+        context.install(on: conf)
         var errorText = [CChar](repeating: 0, count: 512)
         guard let pointer = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
@@ -46,13 +49,15 @@ final class NativeHandle: @unchecked Sendable {
     }
 }
 
-/// What librdkafka's global callbacks need: a logger. Lives as long as the client.
-final class ClientContext: Sendable {
+/// What librdkafka's callbacks reach through the opaque pointer: a logger for errors, and in
+/// subclasses whatever else a client's callbacks need (the consumer's rebalance state).
+class ClientContext: @unchecked Sendable {
     let logger: Logger
     init(logger: Logger) { self.logger = logger }
 
-    func install(on conf: OpaquePointer) {
-        rd_kafka_conf_set_opaque(conf, Unmanaged.passRetained(self).toOpaque())
+    /// Unretained: the `NativeHandle` owning the client holds the context.
+    fileprivate func install(on conf: OpaquePointer) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
         rd_kafka_conf_set_error_cb(conf) { _, error, reason, opaque in
             guard let opaque else { return }
             let context = Unmanaged<ClientContext>.fromOpaque(opaque).takeUnretainedValue()
