@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "crm-attributes", targets: ["crm-attributes"]),
         .executable(name: "crm-events", targets: ["crm-events"]),
+        .executable(name: "crm-documents", targets: ["crm-documents"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
         .executable(name: "crm-bench", targets: ["crm-bench"]),
@@ -81,6 +82,13 @@ let package = Package(
             name: "crm-events", dependencies: ["Events"],
             path: "Services/Events/Executable", swiftSettings: strict),
 
+        .target(
+            name: "Documents", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
+            path: "Services/Documents/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-documents", dependencies: ["Documents"],
+            path: "Services/Documents/Executable", swiftSettings: strict),
+
         // Developer tools.
         .executableTarget(
             name: "crm-devbroker", dependencies: [
@@ -125,6 +133,13 @@ let package = Package(
         .testTarget(
             name: "EventsTests", dependencies: [
                 "Events", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "DocumentsTests", dependencies: [
+                "Documents", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
