@@ -55,7 +55,13 @@ struct OrderStore: Sendable {
             }
             order.basis = basis
         }
+        let basisCounterparty = order.counterpartyId
         order.apply(draft)
+        // The basis' contact is a person of the basis' counterparty: it is not carried over to an
+        // order for another counterparty (e.g. a supplier order based on a customer order).
+        if order.basis != nil, !draft.provided.contains("contactId"), order.counterpartyId != basisCounterparty {
+            order.contactId = nil
+        }
         try await order.resolveAndValidate(
             checkReferences: ["counterpartyId", "contactId", "dealId", "projectId", "responsibleId"], checkLines: true,
             errors: &errors, in: transaction)

@@ -140,7 +140,8 @@ struct StructureQuery: Sendable {
         if rows.isEmpty, case .document(let kind, let id) = start {
             throw Problem.notFound("No \(kind) with id \(id.uuidString.lowercased()) is known.")
         }
-        var truncated = rows.count > limit || (try rows.first?.decodeIfPresent("cut_above", as: Bool.self) ?? false)
+        let cutAbove = try rows.first?.decodeIfPresent("cut_above", as: Bool.self) ?? false
+        var truncated = rows.count > limit || cutAbove
 
         struct Flat {
             var node: StructureNode
