@@ -83,3 +83,39 @@ struct StructureTests {
         }
     }
 }
+
+@Suite("Documents: the structure's bounds")
+struct StructureBoundsTests {
+    @Test("A chain deeper than the depth bound is cut and says truncated; a deleted document stays in its tree, marked")
+    func deepChainAndDeleted() async throws {
+        try await Harness.run { h in
+            let world = try await h.seedWorld()
+            var ids = [try await createOrder(h, "customer-orders", orderJSON(world)).id]
+            for _ in 0..<52 {
+                let next = try await createOrder(h, "supplier-orders", jsonText([("basis", basisJSON(
+                    ids.count == 1 ? "customer-order" : "supplier-order", ids.last!))]))
+                ids.append(next.id)
+            }
+            // From the top: 51 levels (depth 0…50) are shown, the rest is cut.
+            let fromTop = try await structure(h, "document=customer-order:\(ids[0])")
+            #expect(fromTop.roots == [ids[0]])
+            #expect(fromTop.nodes.count == 51)
+            #expect(fromTop.truncated == true)
+            // From the bottom: the walk up stops 50 links above it.
+            let fromBottom = try await structure(h, "document=supplier-order:\(ids[52])")
+            #expect(fromBottom.roots == [ids[2]])
+            #expect(fromBottom.truncated == true)
+            // A short tree is whole.
+            let middle = try await createOrder(h, "customer-orders", orderJSON(world))
+            let child = try await createOrder(h, "supplier-orders", jsonText([("basis", basisJSON("customer-order", middle.id))]))
+            _ = try requireOrder(try await h.request(.delete, "/v1/customer-orders/\(middle.id)"))
+            let response = try await h.request(.get, "/v1/structure?document=supplier-order:\(child.id)")
+            expectStatus(response, 200)
+            let tree = StructureView(response.text)
+            #expect(tree.roots == [middle.id])
+            #expect(tree.edges == ["\(middle.id)>\(child.id)"])
+            #expect(tree.truncated == false)
+            #expect(response.text.contains(#""deleted":true"#))
+        }
+    }
+}
