@@ -99,7 +99,7 @@ let package = Package(
             ], path: "Tools/crm-devbroker", swiftSettings: strict),
         .executableTarget(
             name: "crm", dependencies: [
-                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events",
+                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events", "Documents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attributes
+import Documents
 import Events
 import Foundation
 import Messaging
@@ -8,12 +9,13 @@ import ServiceKit
 
 /// The service a recovery command works on: its schema and what it can republish.
 enum ServiceName: String, ExpressibleByArgument, CaseIterable {
-    case attributes, events
+    case attributes, events, documents
 
     var schema: String {
         switch self {
         case .attributes: AttributesService.schema
         case .events: EventsService.schema
+        case .documents: DocumentsService.schema
         }
     }
 
@@ -21,6 +23,7 @@ enum ServiceName: String, ExpressibleByArgument, CaseIterable {
         switch self {
         case .attributes: AttributesService.republisher()
         case .events: EventsService.republisher()
+        case .documents: DocumentsService.republisher()
         }
     }
 }

@@ -5,12 +5,12 @@ import ServiceKit
 
 /// The documented maxima of an order (DESIGN rule 9), checked at write time with a 422.
 enum OrderLimits {
-    /// `comment`, in UTF-8 bytes.
+    /// `comment`, in UTF-8 bytes (4 KiB).
     static let commentBytes = 4096
-    /// A line's `description`, in UTF-8 bytes.
+    /// A line's `description`, in UTF-8 bytes (1 KiB).
     static let descriptionBytes = 1024
     /// Lines per order.
-    static let lines = 500
+    static let lines = SizeBudget.orderLines
 }
 
 /// One line as the client wrote it; nil members were omitted (and may get defaults).
@@ -60,10 +60,7 @@ struct OrderDraft: Sendable {
                 errors.append(FieldError(field: field, message: "must be a string"))
                 return nil
             }
-            if text.unicodeScalars.contains(where: { $0.value == 0 }) {
-                errors.append(FieldError(field: field, message: "must not contain the NUL character"))
-                return nil
-            }
+            // (NUL characters never get here: the request decoder refuses them with a 422.)
             return text
         }
         func id(_ value: JSONValue?, _ field: String) -> UUID? {
@@ -107,7 +104,7 @@ struct OrderDraft: Sendable {
                 return
             }
             guard array.count <= OrderLimits.lines else {
-                errors.append(FieldError(field: "lines", message: "must have at most \(OrderLimits.lines) lines"))
+                SizeBudget.check(count: array.count, field: "lines", maxItems: OrderLimits.lines, errors: &errors)
                 return
             }
             var lines: [LineDraft] = []
@@ -202,9 +199,7 @@ struct ResolvedOrder: Sendable {
         if let date, !has("date"), !CalendarDate.isValid(date) {
             errors.append(FieldError(field: "date", message: "must be a date YYYY-MM-DD"))
         }
-        if let comment, comment.utf8.count > OrderLimits.commentBytes {
-            errors.append(FieldError(field: "comment", message: "must be at most \(OrderLimits.commentBytes) bytes (UTF-8)"))
-        }
+        SizeBudget.check(comment, field: "comment", maxBytes: OrderLimits.commentBytes, errors: &errors)
 
         let references: [(field: String, table: String, noun: String, id: UUID?)] = [
             ("counterpartyId", "counterparties", "counterparty", counterpartyId), ("contactId", "contacts", "contact", contactId),
@@ -252,10 +247,7 @@ struct ResolvedOrder: Sendable {
         }
         if !has("description") {
             if let description = line.description {
-                if description.utf8.count > OrderLimits.descriptionBytes {
-                    errors.append(FieldError(
-                        field: "\(prefix).description", message: "must be at most \(OrderLimits.descriptionBytes) bytes (UTF-8)"))
-                }
+                SizeBudget.check(description, field: "\(prefix).description", maxBytes: OrderLimits.descriptionBytes, errors: &errors)
             } else if line.productId == nil {
                 errors.append(FieldError(field: "\(prefix).description", message: "is required for a line without a product"))
             }

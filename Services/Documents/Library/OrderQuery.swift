@@ -61,9 +61,10 @@ struct OrderQuery: Sendable {
             }
         }
         if let text = parameters["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            if text.count > Self.maximumSearchLength || text.unicodeScalars.contains(where: { $0.value == 0 }) {
-                errors.append(FieldError(field: "q", message: "must be at most \(Self.maximumSearchLength) characters, without NUL"))
-            } else {
+            let before = errors.count
+            SizeBudget.check(text, field: "q", maxCharacters: Self.maximumSearchLength, errors: &errors)
+            NULCharacters.check(text, field: "q", errors: &errors)
+            if errors.count == before {
                 let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
                     .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
                 query.append(" AND lower(number || ' ' || coalesce(comment, '')) LIKE \(pattern)")

@@ -147,12 +147,19 @@ struct OrderStore: Sendable {
 
     // MARK: - Read
 
-    func get(_ id: UUID, kind: OrderKind, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Order {
+    func get(_ id: UUID, kind: OrderKind, in transaction: PostgresTransaction) async throws -> Order {
+        guard let order = try await find(id, kind: kind, in: transaction) else {
+            throw Problem.notFound("No \(kind.noun) with id \(id.uuidString.lowercased()).")
+        }
+        return order
+    }
+
+    func find(_ id: UUID, kind: OrderKind, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Order? {
         let rows = try await transaction.query("""
             SELECT \(unescaped: Order.columns) FROM orders WHERE id = \(id) AND kind = \(kind.rawValue)
             \(unescaped: lock ? "FOR UPDATE" : "")
             """)
-        guard let row = rows.first else { throw Problem.notFound("No \(kind.noun) with id \(id.uuidString.lowercased()).") }
+        guard let row = rows.first else { return nil }
         return try Order(row: row, lines: try await lines(of: id, in: transaction))
     }
 
@@ -243,28 +250,36 @@ struct OrderStore: Sendable {
             || order.responsibleId?.uuidString.lowercased() == principal.subject.lowercased()
     }
 
-    /// Lock, then check: the order locked, then If-Match (412), then the caller (403), then
-    /// that it is not deleted (409).
+    /// Lock, then check (`LockedWrite`): the order locked (`FOR UPDATE`), then If-Match (412,
+    /// with the current ETag), then the caller (403), then that it is not deleted (409).
     private func modifiable(
         _ id: UUID, kind: OrderKind, ifMatch: IfMatch?, by principal: Principal, in transaction: PostgresTransaction,
         allowDeleted: Bool = false
     ) async throws -> Order {
-        let current = try await get(id, kind: kind, in: transaction, lock: true)
-        if let ifMatch, !ifMatch.matches(version: current.version) {
-            var problem = Problem.preconditionFailed("The \(kind.noun) is at version \(current.version), which does not match If-Match.")
-            problem.headers[.eTag] = ETag.value(forVersion: current.version)
+        var lockedVersion: Int?
+        do {
+            return try await LockedWrite.lock(
+                kind.noun, id: id, ifMatch: ifMatch, version: { (order: Order) in
+                    lockedVersion = order.version
+                    return order.version
+                },
+                load: { try await find(id, kind: kind, in: transaction, lock: true) },
+                authorize: { order in
+                    guard Self.mayModify(order, principal) else {
+                        throw Problem.forbidden("Only the author, the responsible employee or an admin may change this \(kind.noun).")
+                    }
+                    if order.deleted && !allowDeleted {
+                        throw Problem.conflict("This \(kind.noun) is deleted.")
+                    }
+                })
+        } catch var problem as Problem where problem.status == .preconditionFailed {
+            // The current tag lets the client decide whether to re-read before retrying.
+            if let lockedVersion { problem.headers[.eTag] = ETag.value(forVersion: lockedVersion) }
             throw problem
         }
-        guard Self.mayModify(current, principal) else {
-            throw Problem.forbidden("Only the author, the responsible employee or an admin may change this \(kind.noun).")
-        }
-        if current.deleted && !allowDeleted {
-            throw Problem.conflict("This \(kind.noun) is deleted.")
-        }
-        return current
     }
 
-    private func publish(_ order: Order, type: String, in transaction: PostgresTransaction) async throws {
+    func publish(_ order: Order, type: String, in transaction: PostgresTransaction) async throws {
         let key = order.id.uuidString.lowercased()
         let envelope = CloudEvent(
             source: DocumentsService.name, type: "crm.\(order.kind).\(type)", subject: key, version: Int64(order.version), data: order)
