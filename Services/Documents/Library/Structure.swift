@@ -46,8 +46,8 @@ struct StructureResponse: ResponseEncodable, Sendable {
 }
 
 /// `GET /v1/structure?document=kind:id | counterpartyId= | dealId=`: the whole trees of
-/// documents linked by `basis`, found with one recursive query: up from the starting documents
-/// to their topmost basis, then down to everything based on those roots.
+/// documents linked by `basis`, found with one recursive query (`document_structure`): up from
+/// the starting documents to their topmost basis, then down to everything based on those roots.
 ///
 /// Bounds: a tree is followed at most `maximumDepth` links up and down, and an answer holds at
 /// most `maximumNodes` documents (and starts from at most that many documents of a counterparty
@@ -64,6 +64,10 @@ struct StructureQuery: Sendable {
     }
 
     let start: Start
+
+    init(start: Start) {
+        self.start = start
+    }
 
     init(request: Request) throws {
         let parameters = request.uri.queryParameters
@@ -98,44 +102,17 @@ struct StructureQuery: Sendable {
     func run(in transaction: PostgresTransaction) async throws -> StructureResponse {
         let depth = Self.maximumDepth
         let limit = Self.maximumNodes
-        var query: PostgresQuery = "WITH RECURSIVE starts AS ("
-        switch start {
-        case .document(let kind, let id):
-            query.append("SELECT kind, id FROM structure_nodes WHERE kind = \(kind) AND id = \(id)")
-        case .counterparty(let id):
-            query.append("SELECT kind, id FROM structure_nodes WHERE counterparty_id = \(id) AND NOT deleted LIMIT \(limit)")
-        case .deal(let id):
-            query.append("SELECT kind, id FROM structure_nodes WHERE deal_id = \(id) AND NOT deleted LIMIT \(limit)")
+        // One recursive query, in the function `document_structure` (migration 0002) so that it
+        // is planned once per session rather than per request.
+        let (mode, kind, id): (String, String?, UUID) = switch start {
+        case .document(let kind, let id): ("document", kind, id)
+        case .counterparty(let id): ("counterparty", nil, id)
+        case .deal(let id): ("deal", nil, id)
         }
-        // Up: from each start to its topmost basis (one link past the bound, to see it was cut).
-        // Roots: per start, the farthest document reached. Down: everything based on a root,
-        // breadth first; `path` stops a cycle an edited event basis might have made.
-        query.append("""
-            ), up AS (
-                SELECT n.kind, n.id, n.basis_kind, n.basis_id, s.kind AS start_kind, s.id AS start_id, 0 AS depth
-                FROM starts s JOIN structure_nodes n ON n.kind = s.kind AND n.id = s.id
-              UNION ALL
-                SELECT p.kind, p.id, p.basis_kind, p.basis_id, up.start_kind, up.start_id, up.depth + 1
-                FROM up JOIN structure_nodes p ON p.id = up.basis_id AND p.kind = up.basis_kind
-                WHERE up.depth <= \(depth)
-            ), roots AS (
-                SELECT DISTINCT kind, id FROM (
-                    SELECT DISTINCT ON (start_kind, start_id) kind, id FROM up WHERE depth <= \(depth)
-                    ORDER BY start_kind, start_id, depth DESC) AS farthest
-            ), down AS (
-                SELECT n.kind, n.id, n.number, n.at, n.state, n.title, n.counterparty_id, n.deal_id, n.basis_kind, n.basis_id,
-                    n.deleted, 0 AS depth, ARRAY[n.id] AS path
-                FROM roots r JOIN structure_nodes n ON n.kind = r.kind AND n.id = r.id
-              UNION ALL
-                SELECT c.kind, c.id, c.number, c.at, c.state, c.title, c.counterparty_id, c.deal_id, c.basis_kind, c.basis_id,
-                    c.deleted, down.depth + 1, down.path || c.id
-                FROM down JOIN structure_nodes c ON c.basis_id = down.id AND c.basis_kind = down.kind
-                WHERE down.depth <= \(depth) AND c.id <> ALL (down.path)
-            )
-            SELECT kind, id, number, at, state, title, counterparty_id, deal_id, basis_kind, basis_id, deleted, depth,
-                (SELECT max(depth) FROM up) > \(depth) AS cut_above
-            FROM (SELECT * FROM down LIMIT \(limit + 1)) AS found
-            """)
+        let query: PostgresQuery = """
+            SELECT kind, id, number, at, state, title, counterparty_id, deal_id, basis_kind, basis_id, deleted, depth, cut_above
+            FROM document_structure(\(mode), \(kind)::text, \(id), \(depth), \(limit))
+            """
         let rows = try await transaction.query(query)
         if rows.isEmpty, case .document(let kind, let id) = start {
             throw Problem.notFound("No \(kind) with id \(id.uuidString.lowercased()) is known.")
@@ -193,5 +170,17 @@ struct StructureQuery: Sendable {
             return node
         }
         return StructureResponse(roots: sorted(rootKeys.map { build($0, 0) }), truncated: truncated)
+    }
+}
+
+extension DocumentsService {
+    /// Runs the query of `GET /v1/structure?document=kind:id` (for `crm-bench`) and returns how
+    /// many documents the answer holds and whether it was truncated.
+    public static func structure(
+        document kind: String, id: UUID, in pool: PostgresPool
+    ) async throws -> (nodes: Int, truncated: Bool) {
+        let response = try await pool.withTransaction { try await StructureQuery(start: .document(kind: kind, id: id)).run(in: $0) }
+        func count(_ node: StructureNode) -> Int { 1 + node.children.reduce(0) { $0 + count($1) } }
+        return (response.roots.reduce(0) { $0 + count($1) }, response.truncated)
     }
 }
