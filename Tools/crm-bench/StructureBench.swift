@@ -18,17 +18,62 @@ struct StructureBench: AsyncParsableCommand {
     @Option(help: "PostgreSQL URL (default: CRM_DATABASE_URL, then CRM_TEST_DATABASE_URL).")
     var databaseURL: String?
 
-    @Flag(help: "Keep the generated schema (to query it again).")
+    @Flag(help: "Keep the generated schema (to query it again with --schema).")
     var keep = false
+
+    @Option(help: "Time the queries on a schema a run with --keep generated, instead of generating one.")
+    var schema: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let url = databaseURL ?? environment["CRM_DATABASE_URL"] ?? environment["CRM_TEST_DATABASE_URL"] else {
             throw ValidationError("no database: pass --database-url or run `source .crm/env` after deploy/local/up")
         }
-        let schema = "bench_structure_\(UUID().uuidString.prefix(8).lowercased())"
+        let schema = self.schema ?? "bench_structure_\(UUID().uuidString.prefix(8).lowercased())"
         try await Migrator(schema: schema, migrations: try DocumentsService.migrations()).apply(url: url)
         let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 2, session: .unlimited))
+        if self.schema == nil {
+            try await generate(pool)
+        }
+        // Start from any node of a random tree: the query walks up to the root, then down.
+        let samples = try await pool.query("""
+            SELECT kind, id FROM generated TABLESAMPLE SYSTEM (1) ORDER BY random() LIMIT \(queries)
+            """)
+        var database: [Double] = []
+        var service: [Double] = []
+        var nodes = 0
+        for row in samples {
+            let kind = try row.decode("kind", as: String.self)
+            let id = try row.decode("id", as: UUID.self)
+            // The query alone (one small answer row), then what the handler does (rows decoded, tree built).
+            var begin = ContinuousClock.now
+            _ = try await pool.query("SELECT count(*) AS n FROM document_structure('document', \(kind), \(id), 50, 1000)")
+            database.append(seconds(ContinuousClock.now - begin) * 1000)
+            begin = ContinuousClock.now
+            let answer = try await DocumentsService.structure(document: kind, id: id, in: pool)
+            service.append(seconds(ContinuousClock.now - begin) * 1000)
+            nodes += answer.nodes
+            precondition(answer.nodes >= 1 && !answer.truncated, "every generated tree fits the bounds")
+        }
+        func report(_ name: String, _ timings: [Double]) {
+            let timings = timings.sorted()
+            func percentile(_ p: Int) -> Double { timings[min(timings.count - 1, timings.count * p / 100)] }
+            print(String(
+                format: "  %@: median %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms (%d queries)",
+                name, percentile(50), percentile(95), percentile(99), timings.last ?? 0, timings.count))
+        }
+        print(String(format: "  trees of the sampled documents: %.1f nodes on average", Double(nodes) / Double(max(1, service.count))))
+        report("structure query in PostgreSQL", database)
+        report("query + rows decoded + tree built (HTTP excluded)", service)
+        if keep || self.schema != nil {
+            print("  kept schema \(schema)")
+        } else {
+            try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")
+        }
+        await pool.close()
+    }
+
+    private func generate(_ pool: PostgresPool) async throws {
         // Trees of 1 + hash(t) mod 50 nodes: 25.5 on average.
         let trees = max(1, Int((Double(documents) / 25.5).rounded()))
         print("crm-bench documents-structure: ~\(documents) documents in \(trees) trees of 1–50 nodes")
@@ -66,34 +111,6 @@ struct StructureBench: AsyncParsableCommand {
         let count = try await pool.query("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM orders) AS n")[0]
             .decode("n", as: Int.self)
         print("  generated \(count) documents and their indexes in \(String(format: "%.1f", seconds(ContinuousClock.now - start))) s")
-
-        // Start from any node of a random tree: the query walks up to the root, then down.
-        let samples = try await pool.query("""
-            SELECT kind, id FROM generated TABLESAMPLE SYSTEM (1) ORDER BY random() LIMIT \(queries)
-            """)
-        var timings: [Double] = []
-        var nodes = 0
-        for row in samples {
-            let kind = try row.decode("kind", as: String.self)
-            let id = try row.decode("id", as: UUID.self)
-            let begin = ContinuousClock.now
-            let answer = try await DocumentsService.structure(document: kind, id: id, in: pool)
-            timings.append(seconds(ContinuousClock.now - begin) * 1000)
-            nodes += answer.nodes
-            precondition(answer.nodes >= 1 && !answer.truncated, "every generated tree fits the bounds")
-        }
-        timings.sort()
-        func percentile(_ p: Int) -> Double { timings[min(timings.count - 1, timings.count * p / 100)] }
-        print(String(
-            format: "  structure of one document (%.1f nodes on average): median %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.2f ms (%d queries, HTTP layer excluded)",
-            Double(nodes) / Double(max(1, timings.count)), percentile(50), percentile(95), percentile(99), timings.last ?? 0,
-            timings.count))
-        if keep {
-            print("  kept schema \(schema)")
-        } else {
-            try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")
-        }
-        await pool.close()
     }
 
     private func seconds(_ duration: Duration) -> Double {

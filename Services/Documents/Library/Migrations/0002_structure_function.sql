@@ -12,6 +12,9 @@ RETURNS TABLE (
     basis_kind text, basis_id uuid, deleted boolean, depth integer, cut_above boolean)
 LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan
+-- The generic plan's estimates (unknown ids, unknown tree sizes) are huge; JIT-compiling it
+-- would take seconds for a query that runs in about a millisecond.
+SET jit = off
 AS $$
 #variable_conflict use_column
 BEGIN
