@@ -104,9 +104,11 @@ let package = Package(
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(
             name: "crm-bench", dependencies: [
-                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Documents",
+                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Documents", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ], path: "Tools/crm-bench", swiftSettings: strict),
 
         // Tests: real PostgreSQL (from deploy/local/test) and the embedded Kafka cluster.
