@@ -131,6 +131,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
+            name: "RecoveryTests", dependencies: [
+                "Attributes", "Events", "ServiceKit", "Kafka", "Messaging", "Postgres", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
             name: "ServiceKitTests", dependencies: [
                 "ServiceKit", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
