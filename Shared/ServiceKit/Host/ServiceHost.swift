@@ -96,7 +96,7 @@ public struct ServiceHost: Sendable {
 extension ReadinessCheck {
     /// Fails, naming the component and its last error, when a background component has been
     /// failing for longer than `unhealthyAfter` seconds.
-    static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
+    public static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
         ReadinessCheck("pipeline", exposesReason: true) {
             let failures = components.compactMap { $0.failure(longerThan: unhealthyAfter) }
             if !failures.isEmpty { throw PipelineUnhealthy(description: failures.joined(separator: "; ")) }
