@@ -47,9 +47,15 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
         ].map(\.rawValue).contains(code)
     }
 
+    /// The client failed for good (`RD_KAFKA_RESP_ERR__FATAL`) and must be replaced.
+    public var isFatal: Bool { code == RD_KAFKA_RESP_ERR__FATAL.rawValue }
+
     /// Not sent because an earlier record of the same topic and key was refused for good
     /// (``KafkaProducer/send(_:)``); it may go out once that one is dealt with.
     public static let heldBack = KafkaError(code: RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS.rawValue, message: "held back behind a refused message of the same key")
+
+    /// The sending task was cancelled before the broker answered; the message may still arrive.
+    public static let cancelled = KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "cancelled while waiting for the broker")
 
     public static let closed = KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "client is closed")
 

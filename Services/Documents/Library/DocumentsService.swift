@@ -38,7 +38,7 @@ public enum DocumentsService {
             consumers.append(try host.consumer(
                 group: "\(name).events", topics: EventProjectionHandler.topics, handler: EventProjectionHandler()))
         }
-        let routes = DocumentRoutes(pool: host.pool, store: store)
+        let routes = DocumentRoutes(pool: host.pool, store: store, idempotency: host.idempotency)
         let application = try await host.application(consumers: consumers, backgroundServices: backgroundServices) { router in
             routes.register(on: router)
         }

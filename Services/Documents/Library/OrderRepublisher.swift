@@ -18,13 +18,16 @@ struct OrderRepublisher: SnapshotRepublisher {
         let after = cursor.flatMap(UUID.init(uuidString:))
         let rows = try await transaction.query("""
             SELECT id, kind FROM orders WHERE \(after == nil) OR id > \(after) ORDER BY id LIMIT \(limit)
+            FOR SHARE
             """)
         var last: String?
         for row in rows {
             guard let kind = OrderKind(rawValue: try row.decode("kind")) else { continue }
             let order = try await store.get(try row.decode("id"), kind: kind, in: transaction)
-            try await store.publish(order, type: order.deleted ? "deleted" : "updated", in: transaction)
             last = order.id.uuidString.lowercased()
+            try await Republishing.enqueueOne(last!, in: transaction) {
+                try await store.publish(order, type: order.deleted ? "deleted" : "updated", in: $0)
+            }
         }
         return (rows.count, last)
     }

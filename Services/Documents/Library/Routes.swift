@@ -14,6 +14,8 @@ struct DocumentRoutes: Sendable {
 
     let pool: PostgresPool
     let store: OrderStore
+    /// `Idempotency-Key` handling with the service's configured time to live.
+    let idempotency: IdempotentRequests
 
     func register(on router: Router<CRMRequestContext>) {
         for kind in OrderKind.allCases {
@@ -33,7 +35,7 @@ struct DocumentRoutes: Sendable {
             let body = try await Self.body(request, context)
             let fingerprint = "\(request.method) \(request.uri.path) "
                 + String(decoding: try CRMJSON.makeEncoder().encode(body), as: UTF8.self)
-            return try await IdempotentRequests().run(
+            return try await idempotency.run(
                 key: try request.idempotencyKey(), principal: principal, fingerprint: fingerprint, pool: pool
             ) { transaction in
                 let order = try await store.create(kind, body: body, authorId: principal.subject, in: transaction)

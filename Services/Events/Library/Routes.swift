@@ -13,6 +13,10 @@ struct EventRoutes: Sendable {
 
     let pool: PostgresPool
     let store: EventStore
+    /// `Idempotency-Key` handling with the service's configured time to live.
+    let idempotency: IdempotentRequests
+    /// The body budget of `/complete`, `/cancel` and `/reopen` (a reason of ≤ 300 characters).
+    static let transitionBodyBytes = 16 * 1024
 
     func register(on router: Router<CRMRequestContext>) {
         let events = router.group("v1/events")
@@ -58,6 +62,9 @@ struct EventRoutes: Sendable {
         }
         for transition in [EventStore.Transition.complete, .cancel, .reopen] {
             events.post(RouterPath(":id/\(transition.rawValue)")) { request, context in
+                // A state change carries at most a reason: its own, smaller body budget.
+                var context = context
+                context.limitBody(to: Self.transitionBodyBytes)
                 let principal = try context.require(anyOf: Self.editors)
                 let id = try Self.id(context)
                 let reason = transition == .cancel ? try await Self.reason(request, context) : nil
@@ -102,7 +109,7 @@ struct EventRoutes: Sendable {
     ) async throws -> Response {
         let fingerprint = "\(request.method) \(request.uri.path) "
             + String(decoding: try CRMJSON.makeEncoder().encode(fingerprintBody), as: UTF8.self)
-        return try await IdempotentRequests().run(
+        return try await idempotency.run(
             key: try request.idempotencyKey(), principal: principal, fingerprint: fingerprint, pool: pool
         ) { transaction in
             let draft = try await prepare(transaction)
