@@ -75,4 +75,18 @@ struct ValidationTests {
                 status: 422, fields: ["basis"])
         }
     }
+
+    @Test("An order within every budget whose message would still exceed the producer's limit is a 422, and nothing is stored")
+    func messageTooLarge() async throws {
+        try await Harness.run { h in
+            let world = try await h.seedWorld()
+            // 1 KiB of quotes per description: each doubles when escaped, in the request and in the message.
+            let line = lineJSON(description: String(repeating: "\"", count: 1024), quantity: q("1"), price: q("1"))
+            let response = try await h.request(
+                .post, "/v1/customer-orders", json: orderJSON(world, lines: Array(repeating: line, count: 480)))
+            expectProblem(response, status: 422, fields: ["body"])
+            #expect(response.text.contains("larger than a message may be"), "\(response.text)")
+            #expect(try await listOrders(h, "customer-orders", "includeDeleted=true").items.isEmpty)
+        }
+    }
 }
