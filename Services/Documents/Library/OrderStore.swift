@@ -78,7 +78,7 @@ struct OrderStore: Sendable {
                 coalesce(\(order.date)::date, (now() AT TIME ZONE 'UTC')::date), \(order.currency), \(order.comment),
                 \(order.basis?.kind), \(order.basis?.id), 0, \(authorId), now(), now(), 1)
             """)
-        try await storeLines(order.lines, of: id, in: transaction)
+        try await storeLines(order.lines, of: id, replacing: false, in: transaction)
         let stored = try await get(id, kind: kind, in: transaction)
         try await publish(stored, type: "created", in: transaction)
         return stored
@@ -121,8 +121,10 @@ struct OrderStore: Sendable {
 
     /// Inserts the lines with their amounts, computed exactly in `numeric` and rounded half-even
     /// once, then sets the order's total to the sum of the rounded amounts.
-    private func storeLines(_ lines: [LineDraft], of id: UUID, in transaction: PostgresTransaction) async throws {
-        try await transaction.execute("DELETE FROM order_lines WHERE order_id = \(id)")
+    private func storeLines(
+        _ lines: [LineDraft], of id: UUID, replacing: Bool = true, in transaction: PostgresTransaction
+    ) async throws {
+        if replacing { try await transaction.execute("DELETE FROM order_lines WHERE order_id = \(id)") }
         guard !lines.isEmpty else { return }
         var query: PostgresQuery = """
             INSERT INTO order_lines (order_id, position, product_id, description, quantity, price, discount_percent, amount)
