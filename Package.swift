@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "crm-attributes", targets: ["crm-attributes"]),
         .executable(name: "crm-events", targets: ["crm-events"]),
+        .executable(name: "crm-calendar", targets: ["crm-calendar"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
         .executable(name: "crm-bench", targets: ["crm-bench"]),
@@ -81,6 +82,18 @@ let package = Package(
             name: "crm-events", dependencies: ["Events"],
             path: "Services/Events/Executable", swiftSettings: strict),
 
+        .target(
+            name: "CalendarService", dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Calendar/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-calendar", dependencies: ["CalendarService"],
+            path: "Services/Calendar/Executable", swiftSettings: strict),
+
         // Developer tools.
         .executableTarget(
             name: "crm-devbroker", dependencies: [
@@ -126,6 +139,14 @@ let package = Package(
             name: "EventsTests", dependencies: [
                 "Events", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "CalendarTests", dependencies: [
+                "CalendarService", "Events", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),

@@ -67,14 +67,18 @@ public struct ServiceHost: Sendable {
     ///
     /// With `backgroundServices: false` the application only serves HTTP (its outbox rows wait for
     /// another instance's relay); tests use that to restart the background work on its own.
+    ///
+    /// `backgroundWork` are the service's own background services (e.g. a scheduler that writes to
+    /// the outbox). They run only with `backgroundServices`, start after the consumers and stop
+    /// before them, so the relay is still there to publish what they enqueued last.
     public func application(
         consumers: [ConsumerRuntime] = [], publicPaths: [String] = [], readinessChecks: [ReadinessCheck] = [],
-        backgroundServices: Bool = true,
+        backgroundServices: Bool = true, backgroundWork: [any Service] = [],
         configureRouter: (Router<CRMRequestContext>) throws -> Void
     ) async throws -> CRMApplication {
         let relay = OutboxRelay(outbox: outbox, pool: pool, producer: producer, logger: logger)
         let database = ReadinessCheck("database") { [pool] in try await pool.execute("SELECT 1") }
-        let background: [any Service] = backgroundServices ? [relay] + consumers : []
+        let background: [any Service] = backgroundServices ? [relay] + consumers + backgroundWork : []
         let services: [any Service] = [ResourceCloser(producer: producer, pool: pool)] + background
         return try await CRMApplication(
             configuration: configuration, publicPaths: publicPaths, readinessChecks: [database] + readinessChecks,
