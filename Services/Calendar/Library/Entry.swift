@@ -5,7 +5,7 @@ import Postgres
 /// What an entry is built from: the event snapshot of `crm.events.v1` (the Event's HTTP
 /// representation). Members the calendar does not use are ignored; the ones it uses are
 /// optional so that a partial snapshot is still understood (it is then simply not an entry).
-struct EventSnapshot: Decodable, Sendable {
+struct EventSnapshot: Codable, Sendable {
     var id: UUID?
     var number: String?
     var channel: String?

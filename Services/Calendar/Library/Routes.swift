@@ -235,7 +235,7 @@ struct CalendarRoutes: Sendable {
     /// name or address with an optional port), else this instance's local address.
     private func baseURL(_ request: Request) -> String {
         if let url = settings.publicURL { return url }
-        if let host = request.head.authority ?? request.headers[.host], !host.isEmpty, host.utf8.count <= 255,
+        if let host = request.head.authority, !host.isEmpty, host.utf8.count <= 255,
             host.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || ".-:[]".unicodeScalars.contains($0) }),
             host.unicodeScalars.allSatisfy(\.isASCII) {
             return "http://\(host)"

@@ -129,7 +129,7 @@ struct CalendarProjectionHandler: MessageHandler {
         let name = data["name"]?.stringValue ?? ""
         let version = envelope.version
         if topic == Topic.employees {
-            let active: Bool = if case .bool(let flag) = data["active"] { flag } else { true }
+            let active = data["active"] != .bool(false)
             try await VersionedUpsert.apply(
                 table: "employees", key: ["id"],
                 columns: [("id", id), ("name", name), ("time_zone", validTimeZone(data["timeZone"]?.stringValue)),
