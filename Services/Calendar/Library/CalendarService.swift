@@ -37,19 +37,23 @@ public enum CalendarService {
             environment: environment)
         var consumers: [ConsumerRuntime] = []
         var work: [any Service] = []
+        var health: [ComponentHealth] = []
         if backgroundServices {
             consumers.append(try host.consumer(
                 group: "\(name).projection", topics: CalendarProjectionHandler.topics,
                 handler: CalendarProjectionHandler(outbox: host.outbox, reminderLead: settings.reminderLead, now: now)))
-            work.append(ReminderScheduler(
+            let scheduler = ReminderScheduler(
                 pool: host.pool, outbox: host.outbox, lead: settings.reminderLead, pollInterval: settings.reminderPollInterval,
-                now: now, logger: host.logger))
+                now: now, logger: host.logger)
+            work.append(scheduler)
+            health.append(scheduler.health)
         }
         let routes = CalendarRoutes(
             pool: host.pool, store: CalendarStore(), settings: settings, defaultPort: host.configuration.httpPort,
             limiter: FeedRateLimiter(requestsPerMinute: settings.feedRateLimit), now: now)
         let application = try await host.application(
-            consumers: consumers, publicPaths: publicPaths, backgroundServices: backgroundServices, backgroundWork: work
+            consumers: consumers, publicPaths: publicPaths, extraServices: work, extraHealth: health,
+            backgroundServices: backgroundServices
         ) { router in
             routes.register(on: router)
         }

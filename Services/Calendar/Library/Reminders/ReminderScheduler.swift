@@ -21,6 +21,8 @@ struct ReminderScheduler: Service {
     let pollInterval: TimeInterval
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Fails `/health/ready` when the scheduler has been failing for too long.
+    let health = ComponentHealth(name: "reminder scheduler")
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -30,10 +32,12 @@ struct ReminderScheduler: Service {
                 do {
                     while try await fireDue() == Self.batchSize, !Task.isCancelled {}
                     failures = 0
+                    health.working()
                 } catch is CancellationError {
                     break
                 } catch {
                     failures += 1
+                    health.failing(String(describing: error))
                     logger.warning("reminder scheduler: \(error)", metadata: ["failures": "\(failures)"])
                 }
                 // Back off while the database is unreachable: poll interval, doubling up to 30 s.
