@@ -232,6 +232,27 @@ struct StrictICalendar {
         }
     }
 
+    @Test func anInactiveEmployeesFeedStopsAndTheirRemindersAreSkipped() async throws {
+        try await CalendarHarness.run { h in
+            let olga = try await h.seedEmployee(name: "Olga")
+            let event = EventFixture(responsible: olga, from: at(30), to: at(40))
+            try await h.apply(event)
+            let path = try #require(Self.path(of: try await h.request(.post, "/v1/calendars/\(olga)/feed-token")))
+            #expect(try await h.request(.get, path, role: nil).status == 200)
+
+            try await h.seedEmployee(id: olga, name: "Olga", active: false, version: 2)
+            expectProblem(try await h.request(.get, path, role: nil), status: 404)
+            expectProblem(try await h.request(.post, "/v1/calendars/\(olga)/feed-token"), status: 409)
+            // The calendar itself stays readable.
+            #expect(try await entries(h, olga, from: at(0), to: at(60)).ids == [event.id])
+            // Her reminder falls due but is not sent.
+            h.clock.set(at(20))
+            let skipped = try await eventually(timeout: .seconds(20)) { try await h.reminderRows(event.id).map(\.status) == ["skipped"] }
+            #expect(skipped)
+            _ = try await settledTopic(h, "crm.calendar.reminders.v1", total: 0)
+        }
+    }
+
     @Test func theFeedIsRateLimitedPerToken() async throws {
         try await CalendarHarness.run(environment: ["CRM_FEED_RATE_LIMIT": "3"]) { h in
             let olga = try await h.seedEmployee(name: "Olga")

@@ -67,7 +67,7 @@ import Testing
         let settings = try CalendarSettings(environment: ["CRM_REMINDER_LEAD": "30m", "CRM_FEED_PAST_DAYS": "7"])
         #expect(settings.reminderLead == 1800 && settings.feedPastDays == 7 && settings.feedFutureDays == 180)
         #expect(try CalendarSettings(environment: [:]).reminderLead == 900)
-        #expect(try CalendarSettings(environment: ["CRM_REMINDER_LEAD": "0"]).reminderLead == 0)
+        #expect(throws: CalendarSettings.Invalid.self) { try CalendarSettings(environment: ["CRM_REMINDER_LEAD": "0"]) }
         #expect(throws: CalendarSettings.Invalid.self) { try CalendarSettings(environment: ["CRM_REMINDER_LEAD": "soon"]) }
         #expect(throws: CalendarSettings.Invalid.self) { try CalendarSettings(environment: ["CRM_FEED_RATE_LIMIT": "0"]) }
         #expect(throws: CalendarSettings.Invalid.self) { try CalendarSettings(environment: ["CRM_CALENDAR_PUBLIC_URL": "ftp://x"]) }

@@ -105,7 +105,9 @@ public struct CalendarSettings: Sendable {
             }
             return number
         }
-        if let lead = try duration("CRM_REMINDER_LEAD", allowZero: true, max: 7 * 86_400) { reminderLead = lead }
+        // A reminder fires only while its entry has not started, so the lead must be positive (and
+        // should exceed the poll interval, or reminders are picked up after the start: missed).
+        if let lead = try duration("CRM_REMINDER_LEAD", max: 7 * 86_400) { reminderLead = lead }
         if let poll = try duration("CRM_REMINDER_POLL_INTERVAL", max: 3600) { reminderPollInterval = poll }
         if let days = try integer("CRM_FEED_PAST_DAYS", 0...3660) { feedPastDays = days }
         if let days = try integer("CRM_FEED_FUTURE_DAYS", 1...3660) { feedFutureDays = days }
