@@ -152,8 +152,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
+            name: "RecoveryTests", dependencies: [
+                "Attributes", "Events", "ServiceKit", "Kafka", "Messaging", "Postgres", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
             name: "ServiceKitTests", dependencies: [
-                "ServiceKit", "Contracts", "TestSupport",
+                "ServiceKit", "Contracts", "TestSupport", "Messaging", "Postgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -157,3 +157,45 @@ struct ConsumerRuntimeTests {
         }
     }
 }
+
+@Suite("Dead-letter replay")
+struct DeadLetterReplayTests {
+    @Test("a dead letter replayed after its cause was fixed is applied, without the crm_dlq_* headers")
+    func replayAfterFix() async throws {
+        try await TestDatabase.withSchema("consumer") { pool, _ in
+            try await pool.withConnection { try await $0.executeScript(notesTableSQL) }
+            try await TestKafka.with { kafka in
+                let topic = TestKafka.uniqueName("replay")
+                try await kafka.createTopic(topic, partitions: 1)
+                try await kafka.createTopic(Topic.deadLetters, partitions: 1)
+                let producer = try KafkaProducer(configuration: kafka.configuration)
+                let key = "fixable-\(UUID().uuidString.prefix(6))"
+                let event = CloudEvent(source: "crm-test", type: "crm.note.upserted", subject: key, version: 1,
+                                       data: Note(id: key, text: "violates"))
+                try await producer.send(ProducerRecord(topic: topic, key: Array(key.utf8), value: Array(try CRMJSON.makeEncoder().encode(event))))
+                let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration, groupID: "notes-\(topic)", topics: [topic])
+                let runtime = ConsumerRuntime(
+                    consumer: consumer, pool: pool, deadLetterProducer: producer, handler: NoteHandler(),
+                    configuration: .init(batchSize: 50, batchTimeout: .milliseconds(300), maxAttempts: 2))
+                let task = Task { try await runtime.run() }
+                // It fails (the audit row violates NOT NULL) and is dead-lettered.
+                let dead = try await DeadLetters.readAll(configuration: kafka.consumerConfiguration, firstMessageWithin: .seconds(30))
+                let letter = try #require(dead.first { $0.keyString == key })
+                #expect(try await pool.query("SELECT 1 FROM notes WHERE id = \(key)").isEmpty)
+                // The cause is fixed; the operator replays that one dead letter.
+                try await pool.execute("ALTER TABLE audit ALTER COLUMN text DROP NOT NULL")
+                let original = try #require(DeadLetters.original(of: letter))
+                #expect(original.topic == topic)
+                #expect(!original.headers.contains { $0.name.hasPrefix("crm_dlq_") })
+                let outcome = await DeadLetters.replay([letter], with: producer)
+                #expect(outcome.replayed == 1 && outcome.failed == 0)
+                #expect(await eventually(timeout: .seconds(30)) {
+                    (try? await pool.query("SELECT 1 FROM notes WHERE id = \(key)").count) == 1
+                })
+                task.cancel()
+                _ = try? await task.value
+                await producer.close()
+            }
+        }
+    }
+}

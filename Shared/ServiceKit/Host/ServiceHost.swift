@@ -55,11 +55,13 @@ public struct ServiceHost: Sendable {
         group: String? = nil, topics: [String], handler: any MessageHandler,
         configuration runtime: ConsumerRuntime.Configuration = .init()
     ) throws -> ConsumerRuntime {
-        let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: group ?? configuration.serviceName, topics: topics, logger: logger)
+        let groupID = group ?? configuration.serviceName
+        let make: @Sendable () throws -> KafkaConsumer = { [kafka, logger] in
+            try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, logger: logger)
+        }
         return ConsumerRuntime(
-            consumer: consumer, pool: pool, deadLetterProducer: producer, handler: handler,
-            configuration: runtime, logger: logger)
+            consumer: try make(), pool: pool, deadLetterProducer: producer, handler: handler,
+            configuration: runtime, logger: logger, makeConsumer: make)
     }
 
     /// The HTTP application with the outbox relay and the given consumers as background services.
@@ -94,7 +96,7 @@ public struct ServiceHost: Sendable {
 extension ReadinessCheck {
     /// Fails, naming the component and its last error, when a background component has been
     /// failing for longer than `unhealthyAfter` seconds.
-    static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
+    public static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
         ReadinessCheck("pipeline", exposesReason: true) {
             let failures = components.compactMap { $0.failure(longerThan: unhealthyAfter) }
             if !failures.isEmpty { throw PipelineUnhealthy(description: failures.joined(separator: "; ")) }
