@@ -103,10 +103,11 @@ struct CalendarProjectionHandler: MessageHandler {
             try await transaction.execute("DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled'")
             return
         }
+        // One round trip: drop a still scheduled reminder of another start, (re)schedule this one.
         try await transaction.execute("""
-            DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled' AND starts_at <> \(startsAt)
-            """)
-        try await transaction.execute("""
+            WITH moved AS (
+                DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled' AND starts_at <> \(startsAt)
+            )
             INSERT INTO reminders (event_id, starts_at, employee_id, due_at, status)
             VALUES (\(eventId), \(startsAt), \(employee), \(startsAt.addingTimeInterval(-reminderLead)), 'scheduled')
             ON CONFLICT (event_id, starts_at) DO UPDATE SET employee_id = EXCLUDED.employee_id, due_at = EXCLUDED.due_at
