@@ -134,6 +134,9 @@ import TestSupport
             let list = try await reminders(h, olga, from: at(0), to: at(120))
             let statuses = Dictionary(uniqueKeysWithValues: list.reminders.map { ($0.eventId, $0.status ?? "") })
             #expect(statuses == [started.id: "missed", upcoming.id: "sent", later.id: "scheduled", soon.id: "sent"])
+            let metrics = try await h.request(.get, "/metrics", role: nil)
+            #expect(metrics.text.contains("crm_calendar_reminders_total{status=\"sent\"}"), "\(metrics.text.prefix(2000))")
+            #expect(metrics.text.contains("crm_calendar_reminders_total{status=\"missed\"}"))
         }
     }
 }

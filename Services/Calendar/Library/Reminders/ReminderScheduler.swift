@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Logging
 import Messaging
+import Metrics
 import Postgres
 import ServiceLifecycle
 
@@ -23,6 +24,11 @@ struct ReminderScheduler: Service {
     let logger: Logger
     /// Fails `/health/ready` when the scheduler has been failing for too long.
     let health = ComponentHealth(name: "reminder scheduler")
+
+    /// `crm_calendar_reminders_total{status="sent|missed|skipped"}`.
+    private static func count(_ status: String) {
+        Counter(label: "crm_calendar_reminders_total", dimensions: [("status", status)]).increment()
+    }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -66,7 +72,8 @@ struct ReminderScheduler: Service {
     @discardableResult
     func fireDue() async throws -> Int {
         let at = now()
-        return try await pool.withTransaction { transaction in
+        let statuses = try await pool.withTransaction { transaction -> [String] in
+            var statuses: [String] = []
             let due = try await transaction.query("""
                 SELECT event_id, starts_at, employee_id, due_at FROM reminders
                 WHERE status = 'scheduled' AND due_at <= \(at)::timestamptz
@@ -85,9 +92,13 @@ struct ReminderScheduler: Service {
                     UPDATE reminders SET status = \(status), settled_at = \(at)
                     WHERE event_id = \(eventId) AND starts_at = \(startsAt)
                     """)
+                statuses.append(status)
             }
-            return due.count
+            return statuses
         }
+        // Counted once the transaction committed (a retried transaction counts once).
+        for status in statuses { Self.count(status) }
+        return statuses.count
     }
 
     /// Decides what becomes of one due reminder and enqueues its message when it is sent.
