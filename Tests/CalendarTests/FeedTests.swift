@@ -193,10 +193,17 @@ struct StrictICalendar {
             // An instant entry has no DTEND (RFC 5545 wants DTEND after DTSTART).
             #expect(event(instant)?.value("DTEND") == nil)
 
+            // Polling an unchanged feed: 304 for its ETag.
+            let etag = try #require(first.headers[.eTag])
+            let unchanged = try await h.driver.request(.get, path, role: nil, headers: ["If-None-Match": etag])
+            #expect(unchanged.status == 304 && unchanged.text.isEmpty)
+
             // A change: the same UID, a higher SEQUENCE.
             let uid = try #require(long.value("UID"))
             try await h.apply(planned.next { $0.startsAt = at(70); $0.endsAt = at(100) })
-            let second = try StrictICalendar(try await h.request(.get, path, role: nil).text)
+            let changed = try await h.driver.request(.get, path, role: nil, headers: ["If-None-Match": etag])
+            #expect(changed.status == 200 && changed.headers[.eTag] != etag)
+            let second = try StrictICalendar(changed.text)
             let moved = try #require(second.events.first { $0.value("UID") == uid })
             #expect(moved.value("SEQUENCE") == "2")
             #expect(moved.value("DTSTART") == "20300304T091000Z")

@@ -162,7 +162,16 @@ struct CalendarRoutes: Sendable {
             headers[.contentType] = "text/calendar; charset=utf-8"
             headers[.contentDisposition] = #"inline; filename="calendar.ics""#
             headers[.cacheControl] = "private, max-age=\(Int(settings.feedRefreshInterval))"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: feed.render())))
+            // Subscribers poll: an unchanged feed answers 304 to a matching If-None-Match.
+            let body = feed.render()
+            let tag = CalendarFeed.entityTag(of: body)
+            headers[.eTag] = tag
+            if let wanted = request.headers[.ifNoneMatch],
+                wanted == "*" || wanted.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == tag }) {
+                headers[.contentType] = nil
+                return Response(status: .notModified, headers: headers)
+            }
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
     }
 

@@ -103,3 +103,10 @@ actor FeedRateLimiter {
         }
     }
 }
+
+extension CalendarFeed {
+    /// A strong entity tag of the rendered feed: the first 128 bits of its SHA-256.
+    static func entityTag(of body: String) -> String {
+        "\"" + SHA256.hash(data: Data(body.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+    }
+}
