@@ -100,16 +100,20 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement. Cancelling the awaiting task cancels the statement on the server
     /// (`PQcancel`), which then fails with SQLSTATE 57014 instead of running on unobserved.
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
+        let execute: @Sendable (OpaquePointer) throws -> PostgresResult = { handle in
+            let result = withOptionalCStringArray(query.binds) { values in
+                PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+            }
+            defer { PQclear(result) }
+            return try self.check(result, handle: handle)
+        }
+        // A task cancelled before the statement starts is cleaning up (ROLLBACK after the
+        // cancellation): let that run rather than cancel it too.
+        if Task.isCancelled { return try await onQueue(execute) }
         let statement = statements.begin()
         defer { statements.end(statement) }
         return try await withTaskCancellationHandler {
-            try await onQueue { handle in
-                let result = withOptionalCStringArray(query.binds) { values in
-                    PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
-                }
-                defer { PQclear(result) }
-                return try self.check(result, handle: handle)
-            }
+            try await onQueue(execute)
         } onCancel: {
             cancel(statement)
         }
