@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "crm-attributes", targets: ["crm-attributes"]),
         .executable(name: "crm-events", targets: ["crm-events"]),
         .executable(name: "crm-documents", targets: ["crm-documents"]),
+        .executable(name: "crm-calendar", targets: ["crm-calendar"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
         .executable(name: "crm-bench", targets: ["crm-bench"]),
@@ -89,6 +90,17 @@ let package = Package(
         .executableTarget(
             name: "crm-documents", dependencies: ["Documents"],
             path: "Services/Documents/Executable", swiftSettings: strict),
+            name: "CalendarService", dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/Calendar/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-calendar", dependencies: ["CalendarService"],
+            path: "Services/Calendar/Executable", swiftSettings: strict),
 
         // Developer tools.
         .executableTarget(
@@ -104,7 +116,7 @@ let package = Package(
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(
             name: "crm-bench", dependencies: [
-                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Documents", "ServiceKit",
+                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Documents", "CalendarService", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -144,6 +156,14 @@ let package = Package(
             name: "DocumentsTests", dependencies: [
                 "Documents", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "CalendarTests", dependencies: [
+                "CalendarService", "Events", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
