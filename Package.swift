@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "crm-attributes", targets: ["crm-attributes"]),
         .executable(name: "crm-events", targets: ["crm-events"]),
+        .executable(name: "crm-reporting", targets: ["crm-reporting"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
         .executable(name: "crm-bench", targets: ["crm-bench"]),
@@ -81,6 +82,17 @@ let package = Package(
             name: "crm-events", dependencies: ["Events"],
             path: "Services/Events/Executable", swiftSettings: strict),
 
+        .target(
+            name: "Reporting", dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Services/Reporting/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-reporting", dependencies: ["Reporting"],
+            path: "Services/Reporting/Executable", swiftSettings: strict),
+
         // Developer tools.
         .executableTarget(
             name: "crm-devbroker", dependencies: [
@@ -125,6 +137,13 @@ let package = Package(
         .testTarget(
             name: "EventsTests", dependencies: [
                 "Events", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "ReportingTests", dependencies: [
+                "Reporting", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

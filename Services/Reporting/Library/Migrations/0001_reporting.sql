@@ -57,6 +57,7 @@ CREATE TABLE attribute_set_facts (
 
 CREATE TABLE counterparty_facts (id uuid PRIMARY KEY, version bigint NOT NULL, name text NOT NULL, deleted boolean NOT NULL);
 CREATE TABLE project_facts (id uuid PRIMARY KEY, version bigint NOT NULL, name text NOT NULL, deleted boolean NOT NULL);
+CREATE INDEX project_facts_by_name ON project_facts (name, id) WHERE NOT deleted;
 CREATE TABLE employee_facts (id uuid PRIMARY KEY, version bigint NOT NULL, name text NOT NULL, deleted boolean NOT NULL);
 
 -- Aggregates ------------------------------------------------------------------------------------
@@ -522,6 +523,30 @@ BEGIN
             PERFORM segment_attribute_added(k);
         END LOOP;
     END IF;
+    RETURN true;
+END
+$$;
+
+CREATE FUNCTION ingest_project(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO project_facts AS t (id, version, name, deleted) VALUES (object, new_version, new_name, new_deleted)
+    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, deleted = EXCLUDED.deleted
+    WHERE t.version < EXCLUDED.version;
+    IF NOT FOUND THEN RETURN false; END IF;
+    PERFORM mark_dirty('projects', object::text);
+    RETURN true;
+END
+$$;
+
+CREATE FUNCTION ingest_employee(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO employee_facts AS t (id, version, name, deleted) VALUES (object, new_version, new_name, new_deleted)
+    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, deleted = EXCLUDED.deleted
+    WHERE t.version < EXCLUDED.version;
+    IF NOT FOUND THEN RETURN false; END IF;
+    -- Names appear in byResponsible of the projects the employee works on.
+    INSERT INTO report_dirty (topic, key)
+    SELECT 'projects', project_id::text FROM project_responsibles WHERE employee_id = object ON CONFLICT DO NOTHING;
     RETURN true;
 END
 $$;

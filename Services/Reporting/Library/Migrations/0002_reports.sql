@@ -269,3 +269,30 @@ CREATE FUNCTION consistency() RETURNS TABLE (aggregate text, key text, expected 
     WHERE e.figures IS DISTINCT FROM a.figures
     ORDER BY 1, 2
 $$;
+
+-- The report snapshots to publish for the keys the current batch changed: empties report_dirty,
+-- bumps each key's publication version, and returns one document per key (none for a project
+-- nobody published or a segment of an attribute that no longer exists).
+CREATE FUNCTION take_dirty_reports() RETURNS TABLE (topic text, message_key text, version bigint, doc jsonb) LANGUAGE sql AS $$
+    WITH taken AS (DELETE FROM report_dirty RETURNING topic, key),
+    docs AS (
+        SELECT t.topic, t.key,
+            CASE WHEN t.topic = 'projects' THEN t.key
+                 ELSE 'counterparty:' || split_part(t.key, E'\x1f', 1) || ':'
+                     || CASE WHEN split_part(t.key, E'\x1f', 2) = '' THEN 'null' ELSE split_part(t.key, E'\x1f', 2) END
+            END AS message_key,
+            CASE WHEN t.topic = 'projects' THEN project_report(t.key::uuid)
+                 ELSE (SELECT jsonb_build_object('kind', 'counterparty', 'attribute', sa.attr_key)
+                              || segment_item(sa.attr_key, sa.type, split_part(t.key, E'\x1f', 2))
+                       FROM segment_attributes sa WHERE sa.attr_key = split_part(t.key, E'\x1f', 1))
+            END AS doc
+        FROM taken t),
+    versions AS (
+        INSERT INTO report_versions AS r (topic, key, version)
+        SELECT topic, message_key, 1 FROM docs WHERE doc IS NOT NULL
+        ON CONFLICT (topic, key) DO UPDATE SET version = r.version + 1
+        RETURNING r.topic, r.key, r.version)
+    SELECT d.topic, d.message_key, v.version, d.doc
+    FROM docs d JOIN versions v ON v.topic = d.topic AND v.key = d.message_key
+    ORDER BY d.topic, d.message_key
+$$;
