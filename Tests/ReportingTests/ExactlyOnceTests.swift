@@ -143,7 +143,7 @@ struct ExactlyOnceTests {
             }
             #expect(applied, "the consumer did not apply the whole history")
 
-            let expected = model.recompute()
+            let expected = final.recompute()
             for (project, figures) in expected.projects {
                 let report = try await harness.projectReport(project)
                 #expect(report.events.total == figures.total, "project \(project)")
@@ -165,7 +165,7 @@ struct ExactlyOnceTests {
                     #expect(sameInstantOrBothNil(segment?.lastEventAt, figures.lastEventAt), "\(attribute) \(value)")
                 }
                 let total = report.segments.map(\.counterparties).reduce(0, +)
-                #expect(total == model.counterparties.count)
+                #expect(total == final.counterparties.count)
             }
             let differences = try await harness.differences()
             #expect(differences.isEmpty, "\(differences.prefix(20))")

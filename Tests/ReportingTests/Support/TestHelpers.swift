@@ -187,25 +187,25 @@ struct OrderSnapshot: Sendable {
 
 // MARK: - Report views
 
-struct ProjectSummary: Decodable, Sendable, Equatable {
-    struct Events: Decodable, Sendable, Equatable { var total, planned, completed, cancelled: Int }
+struct ProjectSummary: Codable, Sendable, Equatable {
+    struct Events: Codable, Sendable, Equatable { var total, planned, completed, cancelled: Int }
     var projectId: String
     var name: String
     var events: Events
     var completionRate: Double
 }
 
-struct ProjectList: Decodable, Sendable { var items: [ProjectSummary]; var nextCursor: String? }
+struct ProjectList: Codable, Sendable { var items: [ProjectSummary]; var nextCursor: String? }
 
-struct ProjectReport: Decodable, Sendable, Equatable {
-    struct Responsible: Decodable, Sendable, Equatable { var employeeId: String; var name: String?; var total: Int; var completed: Int }
-    struct Events: Decodable, Sendable, Equatable {
+struct ProjectReport: Codable, Sendable, Equatable {
+    struct Responsible: Codable, Sendable, Equatable { var employeeId: String; var name: String?; var total: Int; var completed: Int }
+    struct Events: Codable, Sendable, Equatable {
         var total: Int
         var byState: [String: Int]
         var byChannel: [String: Int]
         var byResponsible: [Responsible]
     }
-    struct Day: Decodable, Sendable, Equatable { var date: String; var completed: Int }
+    struct Day: Codable, Sendable, Equatable { var date: String; var completed: Int }
     var projectId: String
     var name: String
     var events: Events
@@ -220,7 +220,7 @@ struct ProjectReport: Decodable, Sendable, Equatable {
     }
 }
 
-struct AttributeFigures: Decodable, Sendable, Equatable {
+struct AttributeFigures: Codable, Sendable, Equatable {
     var type: String
     var count: Int
     var avg: JSONValue?
@@ -229,19 +229,19 @@ struct AttributeFigures: Decodable, Sendable, Equatable {
     var distribution: [String: Int]?
 }
 
-struct Orders: Decodable, Sendable, Equatable, CustomStringConvertible {
+struct Orders: Codable, Sendable, Equatable, CustomStringConvertible {
     var count: Int
     var totals: [String: String]
     var description: String { "\(count) \(totals.sorted { $0.key < $1.key })" }
 }
 
-struct SegmentFigures: Decodable, Sendable, Equatable {
+struct SegmentFigures: Codable, Sendable, Equatable {
     var total: Int
     var byState: [String: Int]
     var byChannel: [String: Int]
 }
 
-struct Segment: Decodable, Sendable, Equatable {
+struct Segment: Codable, Sendable, Equatable {
     var value: JSONValue
     var counterparties: Int
     var events: SegmentFigures
@@ -250,7 +250,7 @@ struct Segment: Decodable, Sendable, Equatable {
     var supplierOrders: Orders
 }
 
-struct SegmentReport: Decodable, Sendable, Equatable {
+struct SegmentReport: Codable, Sendable, Equatable {
     var kind: String
     var attribute: String
     var segments: [Segment]
@@ -258,7 +258,7 @@ struct SegmentReport: Decodable, Sendable, Equatable {
     func segment(_ value: JSONValue) -> Segment? { segments.first { $0.value == value } }
 }
 
-struct Member: Decodable, Sendable, Equatable {
+struct Member: Codable, Sendable, Equatable {
     var counterpartyId: String
     var name: String
     var events: SegmentFigures
@@ -267,9 +267,9 @@ struct Member: Decodable, Sendable, Equatable {
     var supplierOrders: Orders
 }
 
-struct MemberPage: Decodable, Sendable { var items: [Member]; var nextCursor: String? }
+struct MemberPage: Codable, Sendable { var items: [Member]; var nextCursor: String? }
 
-struct Difference: Decodable, Sendable, CustomStringConvertible {
+struct Difference: Codable, Sendable, CustomStringConvertible {
     var aggregate: String
     var key: String
     var expected: JSONValue?
@@ -277,4 +277,4 @@ struct Difference: Decodable, Sendable, CustomStringConvertible {
     var description: String { "\(aggregate) \(key): expected \(String(describing: expected)), actual \(String(describing: actual))" }
 }
 
-struct DifferenceList: Decodable, Sendable { var items: [Difference] }
+struct DifferenceList: Codable, Sendable { var items: [Difference] }
