@@ -214,9 +214,12 @@ struct ProjectReport: Codable, Sendable, Equatable {
     var timeline: [Day]
     var updatedAt: String?
 
-    /// Everything but `updatedAt` (which says when, not what).
-    var figures: String {
-        "\(projectId) \(name) \(events) \(completionRate) \(attributes.sorted { $0.key < $1.key }) \(timeline.filter { $0.completed > 0 })"
+    /// Everything but `updatedAt` (which says when, not what); days without completions left out.
+    var figures: ProjectReport {
+        var copy = self
+        copy.updatedAt = nil
+        copy.timeline = timeline.filter { $0.completed > 0 }
+        return copy
     }
 }
 
