@@ -61,6 +61,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,7 +103,7 @@ let package = Package(
             ], path: "Tools/crm-devbroker", swiftSettings: strict),
         .executableTarget(
             name: "crm", dependencies: [
-                "ServiceKit", "Kafka", "Contracts",
+                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(
@@ -144,6 +145,13 @@ let package = Package(
         .testTarget(
             name: "ReportingTests", dependencies: [
                 "Reporting", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "RecoveryTests", dependencies: [
+                "Attributes", "Events", "ServiceKit", "Kafka", "Messaging", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

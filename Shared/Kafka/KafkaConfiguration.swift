@@ -27,6 +27,10 @@ public struct KafkaConfiguration: Sendable {
 
     public var bootstrapServers: String { properties["bootstrap.servers"] ?? "" }
 
+    /// The producer's `message.max.bytes` (librdkafka's default 1,000,000 unless
+    /// `CRM_KAFKA_MESSAGE_MAX_BYTES` sets it): no produced message may be larger.
+    public var producerMessageMaxBytes: Int { properties["message.max.bytes"].flatMap { Int($0) } ?? 1_000_000 }
+
     /// Returns a copy with `overrides` applied on top; explicit settings of this configuration win
     /// over the defaults given in `defaults`.
     func merged(defaults: [String: String], overrides: [String: String] = [:]) -> KafkaConfiguration {

@@ -34,6 +34,23 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
             .map(\.rawValue).contains(code)
     }
 
+    /// The broker (or librdkafka before it) refuses this message for good: sending it again can
+    /// never succeed (too large, a topic that does not exist or we may not write, a record the
+    /// broker calls invalid). Everything else — timeouts, brokers down, leader changes — is
+    /// worth retrying.
+    public var isPermanentDeliveryFailure: Bool {
+        [
+            RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+            RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+            RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+            RD_KAFKA_RESP_ERR_INVALID_REQUIRED_ACKS, RD_KAFKA_RESP_ERR__INVALID_ARG, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION,
+        ].map(\.rawValue).contains(code)
+    }
+
+    /// Not sent because an earlier record of the same topic and key was refused for good
+    /// (``KafkaProducer/send(_:)``); it may go out once that one is dealt with.
+    public static let heldBack = KafkaError(code: RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS.rawValue, message: "held back behind a refused message of the same key")
+
     public static let closed = KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "client is closed")
 
     public var description: String { "Kafka error \(code): \(message)" }

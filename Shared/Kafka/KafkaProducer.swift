@@ -42,13 +42,30 @@ public final class KafkaProducer: Sendable {
 
     /// Enqueues the records in order and waits for every acknowledgement; one result per record.
     /// Order per partition is kept by the idempotent producer even across retries.
+    ///
+    /// A record librdkafka refuses for good when it is enqueued (e.g. larger than
+    /// `message.max.bytes`) holds back the later records of the same topic and key: they fail
+    /// with ``KafkaError/heldBack`` without being sent, so a key's messages never overtake one
+    /// that did not go out.
     public func send(_ records: [ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>] {
+        struct TopicKey: Hashable {
+            let topic: String
+            let key: [UInt8]?
+        }
         let collector = ResultCollector(count: records.count)
+        var refusedKeys: Set<TopicKey> = []
         for (index, record) in records.enumerated() {
+            let topicKey = TopicKey(topic: record.topic, key: record.key)
+            if refusedKeys.contains(topicKey) {
+                collector.set(index, .failure(.heldBack))
+                continue
+            }
             do {
                 try await enqueue(record) { collector.set(index, $0) }
             } catch {
-                collector.set(index, .failure(error as? KafkaError ?? KafkaError(code: -1, message: "\(error)")))
+                let failure = error as? KafkaError ?? KafkaError(code: -1, message: "\(error)")
+                if failure.isPermanentDeliveryFailure { refusedKeys.insert(topicKey) }
+                collector.set(index, .failure(failure))
             }
         }
         return await collector.results()

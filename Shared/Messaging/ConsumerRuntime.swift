@@ -54,6 +54,10 @@ public final class ConsumerRuntime: Service, Sendable {
     private let logger: Logger
     private let processed: Counter
     private let deadLettered: Counter
+    private let transientRetries: Counter
+    private let parked = ParkedMessages()
+    /// Reports whether batches get applied, for `/health/ready`.
+    public let health: ComponentHealth
 
     public init(
         consumer: KafkaConsumer, pool: PostgresPool, deadLetterProducer: KafkaProducer, handler: any MessageHandler,
@@ -68,6 +72,8 @@ public final class ConsumerRuntime: Service, Sendable {
         let dimensions = [("consumer", consumer.groupID)]
         processed = Counter(label: "crm_consumer_messages_total", dimensions: dimensions)
         deadLettered = Counter(label: "crm_dlq_messages_total", dimensions: dimensions)
+        transientRetries = Counter(label: "crm_consumer_transient_retries_total", dimensions: dimensions)
+        health = ComponentHealth(name: "consumer \(consumer.groupID)")
     }
 
     public func run() async throws {
@@ -91,6 +97,7 @@ public final class ConsumerRuntime: Service, Sendable {
             do {
                 batch = try await consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.batchTimeout)
             } catch {
+                health.failing("poll failed: \(error)")
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
                 continue
@@ -111,10 +118,15 @@ public final class ConsumerRuntime: Service, Sendable {
             } catch {
                 // Stopping with the batch uncommitted is safe: it is read again after the restart.
                 guard !stopping else { throw CancellationError() }
+                // Transient (a lost connection, a deadlock, a timeout): the batch is applied again
+                // from the start, and no message is charged an attempt for it.
+                health.failing("batch transaction failed: \(error)")
+                transientRetries.increment()
                 logger.warning("batch transaction failed; retrying", metadata: ["error": "\(error)", "messages": "\(batch.count)"])
                 try? await Task.sleep(for: backoff.next())
             }
         }
+        health.working()
         try await publish(deadLetters)
         processed.increment(by: Int64(batch.count))
         backoff.reset()
@@ -155,7 +167,7 @@ public final class ConsumerRuntime: Service, Sendable {
             }
             return []
         } catch let failure as FastPathFailed {
-            if case PostgresError.connectionLost = failure.underlying { throw failure.underlying }
+            if failure.underlying.isTransientDatabaseError { throw failure.underlying }
             return try await applyWithSavepoints(batch, failedOnce: failure.index)
         }
     }
@@ -173,8 +185,9 @@ public final class ConsumerRuntime: Service, Sendable {
                         try await transaction.savepoint { try await self.handler.handle(message, in: $0) }
                         break
                     } catch let error as PostgresError {
-                        // A broken connection is not the message's fault: retry the whole batch.
-                        if case .connectionLost = error { throw error }
+                        // A broken connection, a deadlock or a timeout is not the message's fault:
+                        // the whole batch is retried, and the attempt does not count.
+                        if error.isTransient { throw error }
                         if attempt >= configuration.maxAttempts {
                             failed.append((message, "\(error)"))
                             break
@@ -214,7 +227,30 @@ public final class ConsumerRuntime: Service, Sendable {
         var backoff = Backoff()
         while !pending.isEmpty {
             let results = await deadLetterProducer.send(pending)
-            pending = zip(pending, results).compactMap { record, result in (try? result.get()) == nil ? record : nil }
+            // A dead letter the broker refuses for good (e.g. too large) is parked in the
+            // service's schema with the error, so the partition still moves on and nothing is lost.
+            let refused = zip(pending, results).compactMap { record, result -> (ProducerRecord, KafkaError)? in
+                if case .failure(let error) = result, error.isPermanentDeliveryFailure { return (record, error) }
+                return nil
+            }
+            var parkedNow = false
+            if !refused.isEmpty {
+                do {
+                    try await pool.withTransaction { transaction in
+                        for (record, error) in refused {
+                            try await self.parked.park(record, error: "dead letter refused: \(error)", in: transaction)
+                        }
+                    }
+                    parkedNow = true
+                    logger.error("dead letters parked: the broker refuses them", metadata: ["count": "\(refused.count)"])
+                } catch {
+                    logger.warning("cannot park refused dead letters; retrying", metadata: ["error": "\(error)"])
+                }
+            }
+            pending = zip(pending, results).compactMap { record, result in
+                guard case .failure(let error) = result else { return nil }
+                return error.isPermanentDeliveryFailure && parkedNow ? nil : record
+            }
             if !pending.isEmpty {
                 guard !stopping else { throw CancellationError() }
                 logger.warning("dead-letter publish failed; retrying", metadata: ["pending": "\(pending.count)"])

@@ -6,9 +6,16 @@ import Postgres
 /// as the state change they describe, and the relay publishes them afterwards. No dual writes.
 public struct Outbox: Sendable {
     public let schema: String
+    /// The largest message (payload, key and headers) the producer may send: librdkafka's
+    /// `message.max.bytes` (1,000,000 unless configured) less the record framing.
+    public let maxMessageBytes: Int
 
-    public init(schema: String) {
+    /// What librdkafka adds around key, value and headers in a record batch, with room to spare.
+    public static let recordOverheadBytes = 1024
+
+    public init(schema: String, producerMessageMaxBytes: Int = 1_000_000) {
         self.schema = schema
+        maxMessageBytes = producerMessageMaxBytes - Self.recordOverheadBytes
     }
 
     /// The NOTIFY channel that wakes this schema's relay.
@@ -26,8 +33,30 @@ public struct Outbox: Sendable {
         );
         """)
 
+    /// The outbox's tables, in order: list them first among a service's migrations.
+    public static let migrations = [migration, parkedMigration]
+
+    /// Messages the broker refused for good (too large, unknown topic, not authorised), and dead
+    /// letters it refused: kept with the error for an operator (`crm outbox parked`) to retry or
+    /// drop. While a key has a parked row, its later outbox rows wait (per-key order).
+    public static let parkedMigration = Migration(name: "0000_outbox_parked", sql: """
+        CREATE TABLE outbox_parked (
+            id bigint PRIMARY KEY,
+            topic text NOT NULL,
+            message_key text,
+            payload text NOT NULL,
+            headers jsonb NOT NULL DEFAULT '{}',
+            created_at timestamptz NOT NULL,
+            parked_at timestamptz NOT NULL DEFAULT now(),
+            error text NOT NULL
+        );
+        CREATE INDEX outbox_parked_key ON outbox_parked (topic, message_key);
+        CREATE INDEX outbox_topic_key ON outbox (topic, message_key, id);
+        """)
+
     /// Enqueues a CloudEvent for `topic` with the given key, inside the caller's transaction.
     /// Call it after the change itself so that, for one aggregate, outbox order is commit order.
+    /// Throws ``OutboxMessageTooLarge`` (a 422 over HTTP) when the message could never be sent.
     public func enqueue<Payload>(
         _ event: CloudEvent<Payload>, topic: String, key: String, in transaction: PostgresTransaction
     ) async throws {
@@ -45,6 +74,12 @@ public struct Outbox: Sendable {
         topic: String, key: String?, payload: String, headers: [String: String] = [:],
         in transaction: PostgresTransaction
     ) async throws {
+        // Checked when the row is written, not when it is relayed: a row the broker must refuse
+        // would otherwise be accepted with a 2xx and then parked.
+        let size = payload.utf8.count + (key?.utf8.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size <= maxMessageBytes else {
+            throw OutboxMessageTooLarge(topic: topic, bytes: size, limit: maxMessageBytes)
+        }
         let headerJSON = try PostgresJSON(encoding: headers)
         try await transaction.execute("""
             INSERT INTO outbox (topic, message_key, payload, headers)
@@ -52,5 +87,16 @@ public struct Outbox: Sendable {
             """)
         // Delivered at commit, folded with the other notifications of the transaction.
         try await transaction.execute("SELECT pg_notify(\(channel), '')")
+    }
+}
+
+/// A message larger than the producer may send; the change that would emit it is refused.
+public struct OutboxMessageTooLarge: Error, Sendable, CustomStringConvertible {
+    public let topic: String
+    public let bytes: Int
+    public let limit: Int
+
+    public var description: String {
+        "the message for \(topic) would be \(bytes) bytes, more than the limit of \(limit)"
     }
 }

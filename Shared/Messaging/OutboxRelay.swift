@@ -33,6 +33,10 @@ public final class OutboxRelay: Service, Sendable {
     private let backlog: Gauge
     private let published: Counter
     private let failures: Counter
+    private let parkedCount: Counter
+    private let parked = ParkedMessages()
+    /// Reports whether publishing works, for `/health/ready`.
+    public let health: ComponentHealth
 
     public init(
         outbox: Outbox, pool: PostgresPool, producer: KafkaProducer,
@@ -47,6 +51,8 @@ public final class OutboxRelay: Service, Sendable {
         backlog = Gauge(label: "crm_outbox_backlog", dimensions: dimensions)
         published = Counter(label: "crm_outbox_published_total", dimensions: dimensions)
         failures = Counter(label: "crm_outbox_publish_failures_total", dimensions: dimensions)
+        parkedCount = Counter(label: "crm_outbox_parked_total", dimensions: dimensions)
+        health = ComponentHealth(name: "outbox-relay")
     }
 
     public func run() async throws {
@@ -66,6 +72,7 @@ public final class OutboxRelay: Service, Sendable {
                 await publishWhileLeader(lease)
                 await lease.close()
             } catch {
+                health.failing("cannot reach PostgreSQL: \(error)")
                 logger.warning("outbox relay cannot reach PostgreSQL", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: configuration.standbyInterval)
             }
@@ -97,26 +104,35 @@ public final class OutboxRelay: Service, Sendable {
             do {
                 let drained = try await drain(holding: lease)
                 if drained {
+                    health.working()
                     backoff.reset()
                     await wake.wait(timeout: configuration.pollInterval)
                 } else {
                     try? await Task.sleep(for: backoff.next())
                 }
             } catch {
+                health.failing("lost its database session: \(error)")
                 logger.warning("outbox relay lost its database session", metadata: ["error": "\(error)"])
                 return
             }
         }
     }
 
-    /// Publishes batches until the outbox is empty (true) or a delivery failed (false). Before
-    /// each batch it checks the lease: a broken lease session means the lock is gone and another
-    /// relay may take over, so this one must stop publishing.
+    /// Publishes batches until the outbox is empty (true) or a delivery failed transiently
+    /// (false). Before each batch it checks the lease: a broken lease session means the lock is
+    /// gone and another relay may take over, so this one must stop publishing.
+    ///
+    /// Rows of a key that has a parked row wait behind it (per-key order is the contract); every
+    /// other key goes on.
     private func drain(holding lease: PostgresConnection) async throws -> Bool {
         while !Task.isCancelled {
             try await lease.execute("SELECT 1")
             let rows = try await pool.query("""
-                SELECT id, topic, message_key, payload, headers FROM outbox ORDER BY id LIMIT \(configuration.batchSize)
+                SELECT id, topic, message_key, payload, headers FROM outbox o
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM outbox_parked p
+                    WHERE p.topic = o.topic AND (p.message_key = o.message_key OR (p.message_key IS NULL AND o.message_key IS NULL)))
+                ORDER BY id LIMIT \(configuration.batchSize)
                 """)
             if rows.isEmpty {
                 backlog.record(0)
@@ -133,27 +149,64 @@ public final class OutboxRelay: Service, Sendable {
                     headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
             }
             let results = await producer.send(records)
-            // Only the delivered prefix is deleted: rows after the first failure are sent again
-            // with it, so the last message of every key on a compacted topic stays the newest.
-            let deliveredCount = results.firstIndex { (try? $0.get()) == nil } ?? results.count
-            let delivered = Array(ids.prefix(deliveredCount))
+            let outcome = DrainOutcome(results)
+            if !outcome.refused.isEmpty {
+                try await pool.withTransaction { transaction in
+                    for (index, error) in outcome.refused {
+                        try await self.parked.park(outboxRow: ids[index], error: "\(error)", in: transaction)
+                    }
+                }
+                parkedCount.increment(by: Int64(outcome.refused.count))
+                for (index, error) in outcome.refused {
+                    logger.error("outbox row parked: the broker refuses it for good; its key waits until an operator retries or drops it", metadata: [
+                        "id": "\(ids[index])", "topic": "\(records[index].topic)", "error": "\(error)",
+                    ])
+                }
+            }
+            let delivered = outcome.delivered.map { ids[$0] }
             if !delivered.isEmpty {
                 try await pool.execute("DELETE FROM outbox WHERE id = ANY(\(delivered))")
                 published.increment(by: Int64(delivered.count))
             }
-            let failed = results.count - deliveredCount
             // Counted only when the drain stops early; an emptied outbox records 0 above. Counting
             // after every batch would cost as much as the batch itself.
-            if failed > 0 {
+            if let transient = outcome.transientFailure {
+                let failed = results.count - outcome.delivered.count - outcome.refused.count
                 let remaining = try await pool.query("SELECT count(*) AS n FROM outbox").first?.decode("n", as: Int.self) ?? 0
                 backlog.record(remaining)
                 failures.increment(by: Int64(failed))
-                if case .failure(let error) = results.first(where: { (try? $0.get()) == nil }) {
-                    logger.warning("outbox delivery failed; will retry", metadata: ["failed": "\(failed)", "error": "\(error)"])
-                }
+                health.failing("cannot publish: \(transient)")
+                logger.warning("outbox delivery failed; will retry", metadata: ["failed": "\(failed)", "error": "\(transient)"])
                 return false
             }
         }
         return true
+    }
+}
+
+/// What one batch's delivery reports mean for its rows.
+struct DrainOutcome {
+    /// Rows to delete: delivered, up to the first transient failure. Rows after that failure are
+    /// sent again with it, so the last message of every key on a compacted topic stays the newest.
+    var delivered: [Int] = []
+    /// Rows the broker refused for good (before the first transient failure): to be parked.
+    var refused: [(Int, KafkaError)] = []
+    var transientFailure: KafkaError?
+
+    init(_ results: [Result<DeliveryReport, KafkaError>]) {
+        for (index, result) in results.enumerated() {
+            switch result {
+            case .success:
+                delivered.append(index)
+            case .failure(let error) where error == .heldBack:
+                // Stays in the outbox; the next drain skips it while its key has a parked row.
+                continue
+            case .failure(let error) where error.isPermanentDeliveryFailure:
+                refused.append((index, error))
+            case .failure(let error):
+                transientFailure = error
+                return
+            }
+        }
     }
 }

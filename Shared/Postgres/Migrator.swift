@@ -41,7 +41,8 @@ public struct Migrator: Sendable {
     @discardableResult
     public func apply(url: String) async throws -> [String] {
         // Scripts use unqualified names; the search path puts them into the schema.
-        let connection = try await PostgresConnection.connect(url: url, searchPath: schema, applicationName: "crm-migrator")
+        let connection = try await PostgresConnection.connect(
+            url: url, searchPath: schema, applicationName: "crm-migrator", session: .unlimited)
         // One lock for the whole database, not per schema: migrations may create extensions,
         // which are database-wide, and they are quick enough to run one at a time.
         let lockKey = "crm.migrations"

@@ -9,6 +9,9 @@ public final class PostgresConnection: @unchecked Sendable {
     // `handle` and `broken` are only touched on `queue`.
     private var handle: OpaquePointer?
     private var broken = false
+    /// libpq's cancel object, made at connect time: `PQcancel` on it is thread-safe, so a
+    /// cancelled task can stop its statement from any thread.
+    private let cancelHandle: OpaquePointer?
     private let queue: DispatchQueue
     public let id: Int
 
@@ -18,17 +21,20 @@ public final class PostgresConnection: @unchecked Sendable {
         self.handle = handle
         self.queue = queue
         self.id = id
+        cancelHandle = PQgetCancel(handle)
     }
 
     deinit {
         if let handle { PQfinish(handle) }
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
     }
 
     /// Opens a connection. `url` is a libpq connection string or `postgresql://` URI.
     /// Sessions run in UTC with ISO dates so text results have a single timestamp format;
     /// `searchPath` makes a service's own schema the default for unqualified names.
+    /// `session` bounds every statement and lock wait of the session (DESIGN rule 9).
     public static func connect(
-        url: String, searchPath: String? = nil, applicationName: String = "crm"
+        url: String, searchPath: String? = nil, applicationName: String = "crm", session: SessionLimits = SessionLimits()
     ) async throws -> PostgresConnection {
         let id = counter.next()
         let queue = DispatchQueue(label: "crm.postgres.connection.\(id)")
@@ -36,11 +42,12 @@ public final class PostgresConnection: @unchecked Sendable {
             queue.async {
                 var options = "-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3"
                 if let searchPath { options += " -c search_path=\(searchPath.replacingOccurrences(of: " ", with: ""))" }
+                options += session.options
                 // Defaults first: the URL (expanded from `dbname`) overrides them.
                 let parameters: [(String, String)] = [
                     ("connect_timeout", "5"),
                     ("keepalives", "1"),
-                    ("keepalives_idle", "10"),
+                    ("keepalives_idle", String(session.keepaliveIdleSeconds)),
                     ("keepalives_interval", "5"),
                     ("keepalives_count", "3"),
                     ("application_name", applicationName),
@@ -88,13 +95,31 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs one statement. Cancelling the awaiting task cancels the statement on the server
+    /// (`PQcancel`), which then fails with SQLSTATE 57014 instead of running on unobserved.
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await onQueue { handle in
-            let result = withOptionalCStringArray(query.binds) { values in
-                PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+        try await withTaskCancellationHandler {
+            try await onQueue { handle in
+                let result = withOptionalCStringArray(query.binds) { values in
+                    PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+                }
+                defer { PQclear(result) }
+                return try self.check(result, handle: handle)
             }
-            defer { PQclear(result) }
-            return try self.check(result, handle: handle)
+        } onCancel: {
+            cancelRunningStatement()
+        }
+    }
+
+    /// Asks the server to cancel whatever this connection runs now. `PQcancel` opens its own
+    /// short connection, so it runs on a global queue, never on the cooperative pool.
+    public func cancelRunningStatement() {
+        guard let cancelHandle else { return }
+        let box = CancelBox(cancelHandle, owner: self)
+        DispatchQueue.global().async {
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(box.pointer, &buffer, Int32(buffer.count))
+            withExtendedLifetime(box.owner) {}
         }
     }
 
@@ -199,6 +224,16 @@ public final class PostgresConnection: @unchecked Sendable {
             rows.append(PostgresRow(columns: columns, values: values))
         }
         return rows
+    }
+}
+
+/// Carries the cancel object (and keeps its connection alive) onto the queue that sends the cancel.
+private struct CancelBox: @unchecked Sendable {
+    let pointer: OpaquePointer
+    let owner: PostgresConnection
+    init(_ pointer: OpaquePointer, owner: PostgresConnection) {
+        self.pointer = pointer
+        self.owner = owner
     }
 }
 

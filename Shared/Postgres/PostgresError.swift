@@ -35,4 +35,26 @@ public enum PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// A deadlock (40P01) or a serialization failure (40001): the transaction lost a race and
+    /// succeeds when run again from the start.
+    public var isConcurrencyConflict: Bool { sqlState == "40P01" || sqlState == "40001" }
+
+    /// Not the fault of the work being done and likely gone soon: a lost or refused connection,
+    /// a conflict, a lock or statement timeout (55P03, 57014), an exhausted pool, a server
+    /// shutting down (57P01–57P03). Retried with back-off; never a reason to dead-letter a message.
+    public var isTransient: Bool {
+        switch self {
+        case .connectionFailed, .connectionLost, .poolTimeout: return true
+        case .server(let state, _, _):
+            return ["40P01", "40001", "55P03", "57014", "57P01", "57P02", "57P03", "53300"].contains(state)
+                || state.hasPrefix("08")
+        case .decoding, .poolClosed: return false
+        }
+    }
+}
+
+extension Error {
+    /// True for a `PostgresError` that `isTransient` calls transient.
+    public var isTransientDatabaseError: Bool { (self as? PostgresError)?.isTransient ?? false }
 }

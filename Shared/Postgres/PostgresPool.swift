@@ -15,16 +15,23 @@ public actor PostgresPool {
         public var maxConnections: Int
         public var acquireTimeout: Duration
         public var applicationName: String
+        /// Deadlines of every session the pool opens.
+        public var session: SessionLimits
+        /// How often `withTransaction` runs a body that lost a deadlock or serialization race.
+        public var conflictAttempts: Int
 
         public init(
             url: String, searchPath: String? = nil, maxConnections: Int = 10,
-            acquireTimeout: Duration = .seconds(10), applicationName: String = "crm"
+            acquireTimeout: Duration = .seconds(10), applicationName: String = "crm",
+            session: SessionLimits = SessionLimits(), conflictAttempts: Int = 5
         ) {
             self.url = url
             self.searchPath = searchPath
             self.maxConnections = max(1, maxConnections)
             self.acquireTimeout = acquireTimeout
             self.applicationName = applicationName
+            self.session = session
+            self.conflictAttempts = max(1, conflictAttempts)
         }
     }
 
@@ -59,12 +66,29 @@ public actor PostgresPool {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// A transaction that loses a deadlock (40P01) or a serialization race (40001) is rolled
+    /// back and run again from the start, up to `conflictAttempts` times with a jittered pause,
+    /// so callers never see those errors unless the conflict persists. `body` must therefore
+    /// only have effects inside the transaction (true of every store: they write rows and the
+    /// outbox, nothing else).
     @discardableResult
     public nonisolated func withTransaction<T: Sendable>(
         _ body: (PostgresTransaction) async throws -> T
     ) async throws -> T {
-        try await withConnection { connection in
-            try await PostgresTransaction.run(on: connection, body)
+        var attempt = 1
+        while true {
+            do {
+                return try await withConnection { connection in
+                    try await PostgresTransaction.run(on: connection, body)
+                }
+            } catch let error as PostgresError where error.isConcurrencyConflict && attempt < configuration.conflictAttempts {
+                // Jitter spreads the retries of the transactions that collided, so they do not
+                // collide again in lockstep: 5–25 ms, then 10–50 ms, …
+                let base = 5 << min(attempt - 1, 5)
+                try await Task.sleep(for: .milliseconds(Int.random(in: base...(base * 5))))
+                attempt += 1
+            }
         }
     }
 
@@ -106,7 +130,7 @@ public actor PostgresPool {
                 do {
                     return try await PostgresConnection.connect(
                         url: configuration.url, searchPath: configuration.searchPath,
-                        applicationName: configuration.applicationName)
+                        applicationName: configuration.applicationName, session: configuration.session)
                 } catch {
                     openCount -= 1
                     wakeOneWaiter()
@@ -139,10 +163,25 @@ public actor PostgresPool {
             await self?.timeOut(waiter: id)
         }
         defer { timeout.cancel() }
-        try await withCheckedThrowingContinuation { continuation in
-            waiters[id] = continuation
-            waiterOrder.append(id)
+        // A cancelled caller (e.g. a client that hung up) stops waiting at once.
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                waiters[id] = continuation
+                waiterOrder.append(id)
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
         }
+    }
+
+    private func cancelWaiter(_ id: Int) {
+        guard let waiter = waiters.removeValue(forKey: id) else { return }
+        waiterOrder.removeAll { $0 == id }
+        waiter.resume(throwing: CancellationError())
     }
 
     private func timeOut(waiter id: Int) {

@@ -75,6 +75,42 @@ struct ConsumerRuntimeTests {
         }
     }
 
+    @Test("a transient database error (lock timeout) is retried without counting attempts: nothing is dead-lettered")
+    func transientErrorIsNotDeadLettered() async throws {
+        try await TestDatabase.withSchema("consumer") { pool, _ in
+            try await pool.withConnection { try await $0.executeScript(notesTableSQL) }
+            try await TestKafka.with { kafka in
+                let topic = TestKafka.uniqueName("transient")
+                try await kafka.createTopic(topic, partitions: 1)
+                try await kafka.createTopic(Topic.deadLetters, partitions: 1)
+                let key = "locked-\(UUID().uuidString.prefix(6))"
+                // Hold the row the handler needs for longer than maxAttempts × lock_timeout.
+                let holder = try await PostgresConnection.connect(url: try TestDatabase.url(), searchPath: pool.configuration.searchPath)
+                try await holder.execute("BEGIN")
+                try await holder.execute("SELECT 1 FROM locks WHERE id = 1 FOR UPDATE")
+                let producer = try KafkaProducer(configuration: kafka.configuration)
+                try await producer.send(ProducerRecord(topic: topic, key: Array(key.utf8), value: try note(key, "waits for a lock", version: 1)))
+                // Let go only once the handler has failed more often than maxAttempts (3).
+                let release = Task {
+                    _ = await eventually(timeout: .seconds(40)) { AttemptLog.shared.count(key) >= 5 }
+                    try await holder.execute("COMMIT")
+                }
+                let done = try await runConsumer(kafka: kafka, pool: pool, topic: topic) {
+                    try await pool.query("SELECT 1 FROM notes WHERE id = \(key)").count == 1
+                }
+                try await release.value
+                await holder.close()
+                #expect(done, "the message was applied once the lock was free")
+                #expect(AttemptLog.shared.count(key) > 3, "it was tried more often than maxAttempts without being dead-lettered")
+                let dlq = try KafkaConsumer(configuration: kafka.consumerConfiguration, groupID: "dlq-\(topic)", topics: [Topic.deadLetters])
+                let dead = try await consume(dlq, count: 1, timeout: .seconds(4))
+                #expect(!dead.contains { $0.keyString == key }, "nothing was dead-lettered")
+                await dlq.close()
+                await producer.close()
+            }
+        }
+    }
+
     @Test("an older version never overwrites a newer one")
     func olderVersionNeverWins() async throws {
         try await TestDatabase.withSchema("consumer") { pool, _ in
@@ -118,6 +154,48 @@ struct ConsumerRuntimeTests {
             #expect(try await apply("five again", 5) == false)
             #expect(try await apply("six", 6))
             #expect(try await pool.query("SELECT text FROM notes")[0].decode("text", as: String.self) == "six")
+        }
+    }
+}
+
+@Suite("Dead-letter replay")
+struct DeadLetterReplayTests {
+    @Test("a dead letter replayed after its cause was fixed is applied, without the crm_dlq_* headers")
+    func replayAfterFix() async throws {
+        try await TestDatabase.withSchema("consumer") { pool, _ in
+            try await pool.withConnection { try await $0.executeScript(notesTableSQL) }
+            try await TestKafka.with { kafka in
+                let topic = TestKafka.uniqueName("replay")
+                try await kafka.createTopic(topic, partitions: 1)
+                try await kafka.createTopic(Topic.deadLetters, partitions: 1)
+                let producer = try KafkaProducer(configuration: kafka.configuration)
+                let key = "fixable-\(UUID().uuidString.prefix(6))"
+                let event = CloudEvent(source: "crm-test", type: "crm.note.upserted", subject: key, version: 1,
+                                       data: Note(id: key, text: "violates"))
+                try await producer.send(ProducerRecord(topic: topic, key: Array(key.utf8), value: Array(try CRMJSON.makeEncoder().encode(event))))
+                let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration, groupID: "notes-\(topic)", topics: [topic])
+                let runtime = ConsumerRuntime(
+                    consumer: consumer, pool: pool, deadLetterProducer: producer, handler: NoteHandler(),
+                    configuration: .init(batchSize: 50, batchTimeout: .milliseconds(300), maxAttempts: 2))
+                let task = Task { try await runtime.run() }
+                // It fails (the audit row violates NOT NULL) and is dead-lettered.
+                let dead = try await DeadLetters.readAll(configuration: kafka.consumerConfiguration, firstMessageWithin: .seconds(30))
+                let letter = try #require(dead.first { $0.keyString == key })
+                #expect(try await pool.query("SELECT 1 FROM notes WHERE id = \(key)").isEmpty)
+                // The cause is fixed; the operator replays that one dead letter.
+                try await pool.execute("ALTER TABLE audit ALTER COLUMN text DROP NOT NULL")
+                let original = try #require(DeadLetters.original(of: letter))
+                #expect(original.topic == topic)
+                #expect(!original.headers.contains { $0.name.hasPrefix("crm_dlq_") })
+                let outcome = await DeadLetters.replay([letter], with: producer)
+                #expect(outcome.replayed == 1 && outcome.failed == 0)
+                #expect(await eventually(timeout: .seconds(30)) {
+                    (try? await pool.query("SELECT 1 FROM notes WHERE id = \(key)").count) == 1
+                })
+                task.cancel()
+                _ = try? await task.value
+                await producer.close()
+            }
         }
     }
 }

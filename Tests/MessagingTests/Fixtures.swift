@@ -42,6 +42,12 @@ struct NoteHandler: MessageHandler {
             table: "notes", key: ["id"],
             columns: [("id", event.data.id), ("text", event.data.text), ("version", event.version)],
             in: transaction)
+        // Waits for a row a test holds locked; the short lock_timeout makes that a transient
+        // failure (55P03) until the test lets go.
+        if event.data.text == "waits for a lock" {
+            try await transaction.execute("SET LOCAL lock_timeout = '200ms'")
+            try await transaction.execute("SELECT 1 FROM locks WHERE id = 1 FOR UPDATE")
+        }
         // A CHECK constraint rejects this text after the row was written: the savepoint undoes it.
         if event.data.text == "violates" {
             try await transaction.execute("INSERT INTO audit (text) VALUES (\(String?.none))")
@@ -52,6 +58,8 @@ struct NoteHandler: MessageHandler {
 let notesTableSQL = """
     CREATE TABLE notes (id text PRIMARY KEY, text text NOT NULL, version bigint NOT NULL);
     CREATE TABLE audit (text text NOT NULL);
+    CREATE TABLE locks (id int PRIMARY KEY);
+    INSERT INTO locks VALUES (1);
     """
 
 /// How many times the handler saw each note id.

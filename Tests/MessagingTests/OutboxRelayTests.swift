@@ -11,7 +11,7 @@ struct OutboxRelayTests {
     @Test("committed outbox rows reach the topic in order; rolled-back ones never do")
     func committedRowsArriveInOrder() async throws {
         try await TestDatabase.withSchema("outbox") { pool, schema in
-            try await Migrator(schema: schema, migrations: [Outbox.migration]).apply(url: try TestDatabase.url())
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
             try await TestKafka.with { kafka in
                 let topic = TestKafka.uniqueName("outbox")
                 try await kafka.createTopic(topic, partitions: 3)
@@ -59,7 +59,7 @@ struct OutboxRelayTests {
     @Test("with the broker failing for a while nothing is lost")
     func brokerOutageLosesNothing() async throws {
         try await TestDatabase.withSchema("outbox") { pool, schema in
-            try await Migrator(schema: schema, migrations: [Outbox.migration]).apply(url: try TestDatabase.url())
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
             try await TestKafka.with { kafka in
                 let cluster = try #require(kafka.cluster)
                 let topic = TestKafka.uniqueName("outage")

@@ -42,7 +42,7 @@ struct MessagingBench: AsyncParsableCommand {
         let cluster = brokers == nil ? try EmbeddedKafkaCluster(brokers: 3) : nil
         let kafka = KafkaConfiguration(bootstrapServers: brokers ?? cluster!.bootstrapServers)
         let schema = "bench_\(UUID().uuidString.prefix(8).lowercased())"
-        try await Migrator(schema: schema, migrations: [Outbox.migration, benchTable]).apply(url: url)
+        try await Migrator(schema: schema, migrations: Outbox.migrations + [benchTable]).apply(url: url)
         let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 4))
         let run = BenchRun(messages: messages, kafka: kafka, cluster: cluster, pool: pool, schema: schema)
 

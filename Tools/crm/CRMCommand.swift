@@ -6,6 +6,6 @@ struct CRMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm",
         abstract: "Developer tool for the CRM services.",
-        subcommands: [TokenCommand.self, CallCommand.self]
+        subcommands: [TokenCommand.self, CallCommand.self, OutboxCommand.self, DeadLetterCommand.self, RepublishCommand.self]
     )
 }

@@ -130,7 +130,7 @@ struct AttributesRoutes: Sendable {
             return VersionedResponse(document, version: document.version)
         }
         group.patch(":kind/:id") { request, context in
-            try context.require(anyOf: Access.write)
+            let principal = try context.require(anyOf: Access.write)
             let kind = try Self.kind(context)
             let id = try Self.id(context)
             let body = try await request.decode(as: [String: JSONValue].self, context: context)
@@ -142,11 +142,12 @@ struct AttributesRoutes: Sendable {
             }
             let ifMatch = request.ifMatch
             let document = try await pool.withTransaction { transaction in
-                try await requireObject(kind, id, in: transaction)
-                let current = try await values.values(of: kind, id: id, in: transaction)
-                if let ifMatch, !ifMatch.matches(version: current.version) {
-                    throw Problem.preconditionFailed("The values are at version \(current.version).")
-                }
+                // Lock order (LockedWrite): the owning object, then its values row.
+                let owner = try await lockObject(kind, id, in: transaction)
+                let current = try await LockedWrite.lock(
+                    "attribute values of \(kind.rawValue)", id: id, ifMatch: ifMatch, version: \.version,
+                    load: { try await values.lockedVersion(of: kind, id: id, in: transaction) },
+                    authorize: { _ in try Self.authorize(principal, toChangeValuesOf: owner, kind: kind) })
                 let checked = try await values.validate(change, of: kind, fieldPrefix: "values.", in: transaction)
                 guard checked.errors.isEmpty else { throw Problem.unprocessable(errors: checked.errors) }
                 let updated = try await values.apply(checked.normalized, to: kind, id: id, in: transaction)
@@ -157,6 +158,42 @@ struct AttributesRoutes: Sendable {
             }
             return VersionedResponse(document, version: document.version)
         }
+    }
+
+    /// Who may change an object's values: for catalog objects, every writer; for events and
+    /// orders, the people crm-events and crm-documents let change the object itself (admins, its
+    /// author and its responsible employee).
+    struct ObjectOwners: Sendable {
+        var authorId: String?
+        var responsibleId: String?
+    }
+
+    private static func authorize(_ principal: Principal, toChangeValuesOf owners: ObjectOwners?, kind: ObjectKind) throws {
+        guard kind.catalog == nil, !principal.isAdmin, let owners else { return }
+        let subject = principal.subject.lowercased()
+        guard owners.authorId == subject || owners.responsibleId == subject else {
+            throw Problem.forbidden("Only the author, the responsible employee or an admin may change this \(kind.rawValue)'s values.")
+        }
+    }
+
+    /// Locks the object the values belong to (`FOR UPDATE`) and returns its owners (nil for
+    /// catalog objects); 404 when it does not exist or is deleted.
+    private func lockObject(_ kind: ObjectKind, _ id: UUID, in transaction: PostgresTransaction) async throws -> ObjectOwners? {
+        let rows: [PostgresRow]
+        if kind.catalog != nil {
+            rows = try await transaction.query("""
+                SELECT NULL::text AS author_id, NULL::text AS responsible_id FROM catalog_objects
+                WHERE id = \(id) AND kind = \(kind.rawValue) AND NOT deleted FOR UPDATE
+                """)
+        } else {
+            rows = try await transaction.query("""
+                SELECT author_id, responsible_id FROM known_objects
+                WHERE id = \(id) AND kind = \(kind.rawValue) AND NOT deleted FOR UPDATE
+                """)
+        }
+        guard let row = rows.first else { throw Problem.notFound("No \(kind.rawValue) with id \(id.uuidString.lowercased()) is known here.") }
+        if kind.catalog != nil { return nil }
+        return ObjectOwners(authorId: try row.decodeIfPresent("author_id"), responsibleId: try row.decodeIfPresent("responsible_id"))
     }
 
     /// Catalog objects must exist here; events and orders must have been seen on their topics.

@@ -21,7 +21,7 @@ struct EventDraft: Sendable {
     var basis: Basis?
     var cancelReason: String?
 
-    static let maximumSubjectLength = 250
+    static let maximumSubjectLength = SizeBudget.subject
 
     init() {}
 
@@ -128,6 +128,8 @@ struct EventDraft: Sendable {
         if subject.isEmpty && !errors.contains(where: { $0.field == "subject" }) {
             errors.append(FieldError(field: "subject", message: "is required"))
         }
+        SizeBudget.check(content, field: "content", maxBytes: SizeBudget.longTextBytes, errors: &errors)
+        SizeBudget.check(cancelReason, field: "cancelReason", maxCharacters: SizeBudget.shortText, errors: &errors)
         if subject.count > Self.maximumSubjectLength {
             errors.append(FieldError(field: "subject", message: "must be at most \(Self.maximumSubjectLength) characters"))
         }

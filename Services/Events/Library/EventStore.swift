@@ -62,11 +62,17 @@ struct EventStore: Sendable {
     }
 
     func get(_ id: UUID, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Event {
+        guard let event = try await find(id, in: transaction, lock: lock) else {
+            throw Problem.notFound("No event with id \(id.uuidString.lowercased()).")
+        }
+        return event
+    }
+
+    func find(_ id: UUID, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Event? {
         let rows = try await transaction.query("""
             SELECT \(unescaped: Event.columns) FROM events WHERE id = \(id) \(unescaped: lock ? "FOR UPDATE" : "")
             """)
-        guard let row = rows.first else { throw Problem.notFound("No event with id \(id.uuidString.lowercased()).") }
-        return try Event(row: row)
+        return try rows.first.map(Event.init(row:))
     }
 
     func update(_ id: UUID, with body: [String: JSONValue], ifMatch: IfMatch?, by principal: Principal, in transaction: PostgresTransaction) async throws -> Event {
@@ -136,18 +142,20 @@ struct EventStore: Sendable {
         return event.authorId == principal.subject || event.responsibleId?.uuidString.lowercased() == principal.subject.lowercased()
     }
 
+    /// Lock, then check (`LockedWrite`): the row is locked before its version and author are
+    /// compared, so concurrent writers with one `If-Match` cannot both pass.
     private func modifiable(_ id: UUID, ifMatch: IfMatch?, by principal: Principal, in transaction: PostgresTransaction) async throws -> Event {
-        let current = try await get(id, in: transaction, lock: true)
-        guard Self.mayModify(current, principal) else {
-            throw Problem.forbidden("Only the author, the responsible employee or an admin may change this event.")
-        }
-        if let ifMatch, !ifMatch.matches(version: current.version) {
-            throw Problem.preconditionFailed("The event is at version \(current.version).")
-        }
-        return current
+        try await LockedWrite.lock(
+            "event", id: id, ifMatch: ifMatch, version: \.version,
+            load: { try await find(id, in: transaction, lock: true) },
+            authorize: { event in
+                guard Self.mayModify(event, principal) else {
+                    throw Problem.forbidden("Only the author, the responsible employee or an admin may change this event.")
+                }
+            })
     }
 
-    private func publish(_ event: Event, type: String, in transaction: PostgresTransaction) async throws {
+    func publish(_ event: Event, type: String, in transaction: PostgresTransaction) async throws {
         let key = event.id.uuidString.lowercased()
         let envelope = CloudEvent(source: EventsService.name, type: type, subject: key, version: Int64(event.version), data: event)
         try await outbox.enqueue(envelope, topic: Topic.events, key: key, in: transaction)

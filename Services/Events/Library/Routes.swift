@@ -69,7 +69,9 @@ struct EventRoutes: Sendable {
             }
         }
         events.post(":id/follow-ups") { request, context in
-            let principal = try context.require(anyOf: Self.creators)
+            // A follow-up copies the event and answers with the copy: only callers who may read
+            // the event may make one (an integration would otherwise learn a subject it cannot read).
+            let principal = try context.require(anyOf: Self.creators.intersection(Self.readers))
             let id = try Self.id(context)
             let body = try await Self.optionalBody(request, context)
             return try await create(request, principal: principal, fingerprintBody: body) { transaction in
@@ -117,6 +119,7 @@ struct EventRoutes: Sendable {
     private static func optionalBody(_ request: Request, _ context: CRMRequestContext) async throws -> [String: JSONValue] {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard buffer.readableBytes > 0 else { return [:] }
+        try NULCharacters.refuse(in: Data(buffer.readableBytesView))
         do {
             return try CRMJSON.makeDecoder().decode([String: JSONValue].self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
@@ -130,6 +133,9 @@ struct EventRoutes: Sendable {
         guard let text = value.stringValue else {
             throw Problem.unprocessable(errors: [FieldError(field: "reason", message: "must be a string")])
         }
+        var errors: [FieldError] = []
+        SizeBudget.check(text, field: "reason", maxCharacters: SizeBudget.shortText, errors: &errors)
+        guard errors.isEmpty else { throw Problem.unprocessable(errors: errors) }
         return text
     }
 }

@@ -57,6 +57,7 @@ public struct CRMApplication: Sendable {
         // the chain: metrics see the final status, problems cover auth failures and unknown routes.
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
         router.add(middleware: AuthenticationMiddleware(verifier: verifier, publicPaths: PublicPaths(publicPaths)))
         HealthRoutes(readinessChecks: readinessChecks).register(on: router)
         PrometheusMetrics.register(on: router)

@@ -8,6 +8,7 @@ struct AccessTokenClaims: JWTPayload {
     /// Kept as text so a role this version does not know is ignored instead of failing the token.
     var roles: [String]?
     var iss: IssuerClaim?
+    var aud: AudienceClaim?
     var iat: IssuedAtClaim?
     var nbf: NotBeforeClaim?
 

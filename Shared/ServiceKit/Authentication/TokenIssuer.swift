@@ -25,6 +25,7 @@ public struct TokenIssuer: Sendable {
         roles: some Sequence<Role>,
         timeToLive: TimeInterval = 3600,
         issuer: String? = nil,
+        audience: String? = nil,
         now: Date = Date()
     ) async throws -> String {
         // Whole seconds: many JWT libraries reject a fractional NumericDate.
@@ -35,6 +36,7 @@ public struct TokenIssuer: Sendable {
             // Sorted so the same input always yields the same token.
             roles: Set(roles).map(\.rawValue).sorted(),
             iss: issuer.map { IssuerClaim(value: $0) },
+            aud: audience.map { AudienceClaim(value: [$0]) },
             iat: IssuedAtClaim(value: issuedAt),
             nbf: nil
         )

@@ -6,6 +6,7 @@ public enum TokenVerificationError: Error, Sendable, Equatable, CustomStringConv
     case expired
     case notYetValid
     case untrustedIssuer
+    case wrongAudience
     case missingSubject
 
     public var description: String {
@@ -16,6 +17,7 @@ public enum TokenVerificationError: Error, Sendable, Equatable, CustomStringConv
         case .expired: "The bearer token has expired."
         case .notYetValid: "The bearer token is not valid yet."
         case .untrustedIssuer: "The bearer token was not issued by a trusted issuer."
+        case .wrongAudience: "The bearer token is not meant for this service (aud)."
         case .missingSubject: "The bearer token has no subject."
         }
     }

@@ -9,8 +9,9 @@ public struct TokenVerifier: Sendable {
     private let hmacKeys: JWTKeyCollection?
     private let rsaKeys: JWTKeyCollection?
     private let issuer: String?
+    private let audience: String?
 
-    public init(hmacSecret: String?, rsaPublicKeyPEM: String?, issuer: String?) async throws {
+    public init(hmacSecret: String?, rsaPublicKeyPEM: String?, issuer: String?, audience: String? = nil) async throws {
         guard hmacSecret != nil || rsaPublicKeyPEM != nil else {
             throw ServiceConfigurationError.missingJWTKey
         }
@@ -34,13 +35,15 @@ public struct TokenVerifier: Sendable {
             rsaKeys = nil
         }
         self.issuer = issuer
+        self.audience = audience
     }
 
     public init(configuration: ServiceConfiguration) async throws {
         try await self.init(
             hmacSecret: configuration.jwtSecret,
             rsaPublicKeyPEM: configuration.jwtPublicKeyPEM,
-            issuer: configuration.jwtIssuer)
+            issuer: configuration.jwtIssuer,
+            audience: configuration.jwtAudience)
     }
 
     /// Returns the caller named by a valid token; throws ``TokenVerificationError`` otherwise.
@@ -62,6 +65,9 @@ public struct TokenVerifier: Sendable {
         }
         if let issuer, claims.iss?.value != issuer {
             throw .untrustedIssuer
+        }
+        if let audience, !(claims.aud?.value.contains(audience) ?? false) {
+            throw .wrongAudience
         }
         guard !claims.sub.value.isEmpty else { throw .missingSubject }
         return Principal(subject: claims.sub.value, roles: claims.knownRoles)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// What every service reads from its environment. Each variable is listed in the README.
 public struct ServiceConfiguration: Sendable {
@@ -30,6 +31,19 @@ public struct ServiceConfiguration: Sendable {
     public var databasePoolSize = 10
     /// `CRM_DEFAULT_COUNTRY_CODE`: the country of phone numbers written without one (default 7).
     public var defaultCountryCode = "7"
+    /// `CRM_JWT_AUDIENCE`: when set, a token's `aud` must contain it.
+    public var jwtAudience: String?
+    /// `CRM_DATABASE_STATEMENT_TIMEOUT_MS` (default 30000) and `CRM_DATABASE_LOCK_TIMEOUT_MS`
+    /// (default 10000): deadlines of every pooled database session.
+    public var sessionLimits = SessionLimits()
+    /// `CRM_HTTP_MAX_BODY_BYTES`: the largest request body any route accepts (default 1 MiB);
+    /// larger ones get 413 before they are read.
+    public var maxRequestBodyBytes = 1 << 20
+    /// `CRM_IDEMPOTENCY_TTL_HOURS`: how long a stored `Idempotency-Key` response is replayed (default 24).
+    public var idempotencyTTLHours = 24
+    /// `CRM_UNHEALTHY_AFTER_SECONDS`: a consumer, the relay or the pool failing for longer than
+    /// this makes `/health/ready` fail with the reason (default 60).
+    public var unhealthyAfterSeconds = 60
 
     /// Builds a configuration directly, for tests and tools; nothing is read from the environment.
     public init(
@@ -105,6 +119,22 @@ public struct ServiceConfiguration: Sendable {
         guard secret != nil || publicKey != nil else { throw .missingJWTKey }
         if let secret { try Self.checkStrength(ofJWTSecret: secret) }
 
+        func integer(_ name: String, default fallback: Int, in range: ClosedRange<Int>, unit: String) throws(ServiceConfigurationError) -> Int {
+            guard let text = value(name) else { return fallback }
+            guard let parsed = Int(text), range.contains(parsed) else {
+                throw .invalidValue(variable: name, value: text, expected: "\(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return parsed
+        }
+        let limits = SessionLimits(
+            statementTimeoutMilliseconds: try integer(
+                "CRM_DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, in: 0...3_600_000, unit: "milliseconds"),
+            lockTimeoutMilliseconds: try integer(
+                "CRM_DATABASE_LOCK_TIMEOUT_MS", default: 10_000, in: 0...3_600_000, unit: "milliseconds"))
+        let maxBody = try integer("CRM_HTTP_MAX_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20), unit: "bytes")
+        let idempotencyTTL = try integer("CRM_IDEMPOTENCY_TTL_HOURS", default: 24, in: 1...(24 * 90), unit: "hours")
+        let unhealthyAfter = try integer("CRM_UNHEALTHY_AFTER_SECONDS", default: 60, in: 1...86_400, unit: "seconds")
+
         self.init(
             serviceName: serviceName,
             httpHost: value("CRM_HTTP_HOST") ?? Self.defaultHTTPHost,
@@ -118,6 +148,11 @@ public struct ServiceConfiguration: Sendable {
         )
         databasePoolSize = poolSize
         defaultCountryCode = countryCode
+        jwtAudience = value("CRM_JWT_AUDIENCE")
+        sessionLimits = limits
+        maxRequestBodyBytes = maxBody
+        idempotencyTTLHours = idempotencyTTL
+        unhealthyAfterSeconds = unhealthyAfter
     }
 
     /// HS256 needs a key at least as long as its hash (RFC 7518 §3.2); jwt-kit would trap on a shorter one.

@@ -1,5 +1,7 @@
 import Hummingbird
 import Logging
+import Messaging
+import Postgres
 
 /// Renders every error that escapes a handler as `application/problem+json`.
 ///
@@ -46,6 +48,22 @@ extension Problem {
             }
         case let responseError as any HTTPResponseError:
             self.init(status: responseError.status)
+        case let tooLarge as OutboxMessageTooLarge:
+            // Refused when written, so nothing reaches the relay that the broker would refuse.
+            self = .unprocessable(
+                errors: [FieldError(field: "body", message: tooLarge.description)],
+                detail: "The object would be larger than a message may be (\(tooLarge.limit) bytes); shorten its text fields.")
+        case let databaseError as PostgresError where databaseError.isTransient:
+            // A conflict that outlived the retries, a lock or statement timeout, a lost
+            // connection: the request may succeed when repeated, so say so instead of 500.
+            var headers = HTTPFields()
+            headers[.retryAfter] = "1"
+            self.init(
+                status: .serviceUnavailable,
+                detail: "The database is busy or unreachable; nothing was changed. Retry the request.",
+                headers: headers)
+        case is CancellationError:
+            self.init(status: .serviceUnavailable, detail: "The request was cancelled before it finished; nothing was changed.")
         default:
             self = .internalServerError()
         }

@@ -1,4 +1,5 @@
 import Contracts
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -53,7 +54,25 @@ public struct IdempotentRequests: Sendable {
         );
         """)
 
-    public init() {}
+    /// How long a stored response is replayed; after that the key is free again.
+    public let ttlHours: Int
+
+    public init(ttlHours: Int = 24) {
+        self.ttlHours = ttlHours
+    }
+
+    /// Deletes the responses older than the time to live, in chunks so no statement runs long.
+    public func deleteExpired(in pool: PostgresPool) async throws {
+        while try await pool.execute("""
+            DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
+                SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => \(ttlHours)) LIMIT 5000))
+            """) == 5000 {}
+    }
+
+    /// The stored form of a request's fingerprint: its SHA-256, so the table never holds bodies.
+    static func digest(_ fingerprint: String) -> String {
+        SHA256.hash(data: Data(fingerprint.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Runs `create` once per (principal, key). Without a key it simply runs `create`.
     /// - Parameter fingerprint: what identifies the request (method, path, body); reusing a key
@@ -62,8 +81,14 @@ public struct IdempotentRequests: Sendable {
         key: IdempotencyKey?, principal: Principal, fingerprint: String, pool: PostgresPool,
         create: @Sendable (PostgresTransaction) async throws -> StoredResponse
     ) async throws -> Response {
-        try await pool.withTransaction { transaction in
+        let fingerprint = Self.digest(fingerprint)
+        return try await pool.withTransaction { transaction in
             guard let key else { return try await create(transaction).response }
+            // An expired key is free again (the janitor may not have deleted it yet).
+            try await transaction.execute("""
+                DELETE FROM idempotency_keys WHERE principal = \(principal.subject) AND key = \(key.value)
+                    AND created_at < now() - make_interval(hours => \(ttlHours))
+                """)
             // Waits for a concurrent request with the same key to finish, then sees its row.
             let inserted = try await transaction.execute("""
                 INSERT INTO idempotency_keys (principal, key, fingerprint) VALUES (\(principal.subject), \(key.value), \(fingerprint))

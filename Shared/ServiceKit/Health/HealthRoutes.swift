@@ -8,6 +8,7 @@ struct HealthRoutes: Sendable {
     struct CheckResult: Encodable, Sendable {
         var name: String
         var status: String
+        var reason: String?
     }
 
     struct HealthReport: ResponseEncodable, Sendable {
@@ -38,7 +39,9 @@ struct HealthRoutes: Sendable {
         }
 
         let results = readinessChecks.enumerated().map { index, check in
-            CheckResult(name: check.name, status: failures[index] == nil ? "ok" : "failed")
+            CheckResult(
+                name: check.name, status: failures[index] == nil ? "ok" : "failed",
+                reason: check.exposesReason ? failures[index].map { "\($0)" } : nil)
         }
         for (index, error) in failures.sorted(by: { $0.key < $1.key }) {
             // Reasons go to the log only: the probe is public.

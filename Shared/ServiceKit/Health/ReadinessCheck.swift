@@ -4,12 +4,17 @@ public struct ReadinessCheck: Sendable {
     /// A check that takes longer counts as failed: a hung database must not hang the probe.
     public var timeout: Duration
     public var check: @Sendable () async throws -> Void
+    /// Whether the probe's answer names the failure. Only for checks whose errors are written
+    /// for operators (the pipeline's); a database error may say more than a public probe should.
+    public var exposesReason: Bool
 
     public init(
-        _ name: String, timeout: Duration = .seconds(5), check: @escaping @Sendable () async throws -> Void
+        _ name: String, timeout: Duration = .seconds(5), exposesReason: Bool = false,
+        check: @escaping @Sendable () async throws -> Void
     ) {
         self.name = name
         self.timeout = timeout
+        self.exposesReason = exposesReason
         self.check = check
     }
 }

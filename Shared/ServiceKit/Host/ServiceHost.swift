@@ -36,17 +36,18 @@ public struct ServiceHost: Sendable {
 
         let kafka = KafkaConfiguration.fromEnvironment(environment, defaultBrokers: configuration.kafkaBrokers)
         try await Migrator(
-            schema: schema, migrations: [Outbox.migration, IdempotentRequests.migration] + migrations, logger: logger
+            schema: schema, migrations: Outbox.migrations + [IdempotentRequests.migration] + migrations,
+            logger: logger
         ).apply(url: configuration.databaseURL)
         let pool = PostgresPool(
             .init(url: configuration.databaseURL, searchPath: schema, maxConnections: configuration.databasePoolSize,
-                  applicationName: serviceName),
+                  applicationName: serviceName, session: configuration.sessionLimits),
             logger: logger)
         _ = try await TopicProvisioner.ensure(TopicCatalogue.specs(environment: environment), configuration: kafka, logger: logger)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         return ServiceHost(
             configuration: configuration, schema: schema, kafka: kafka, pool: pool, producer: producer,
-            outbox: Outbox(schema: schema), logger: logger)
+            outbox: Outbox(schema: schema, producerMessageMaxBytes: kafka.producerMessageMaxBytes), logger: logger)
     }
 
     /// A consumer-group member of this service applying `topics` with `handler`.
@@ -65,21 +66,44 @@ public struct ServiceHost: Sendable {
     /// On shutdown HTTP stops first, then the consumers finish their batch, then the relay, and
     /// last the producer is flushed and the pool closed.
     ///
+    /// `extraServices` are a service's own background work (e.g. a reminder scheduler); they
+    /// start after the relay and stop before it. `extraHealth` adds their health to readiness.
+    ///
     /// With `backgroundServices: false` the application only serves HTTP (its outbox rows wait for
     /// another instance's relay); tests use that to restart the background work on its own.
     public func application(
         consumers: [ConsumerRuntime] = [], publicPaths: [String] = [], readinessChecks: [ReadinessCheck] = [],
+        extraServices: [any Service] = [], extraHealth: [ComponentHealth] = [],
         backgroundServices: Bool = true,
         configureRouter: (Router<CRMRequestContext>) throws -> Void
     ) async throws -> CRMApplication {
         let relay = OutboxRelay(outbox: outbox, pool: pool, producer: producer, logger: logger)
         let database = ReadinessCheck("database") { [pool] in try await pool.execute("SELECT 1") }
-        let background: [any Service] = backgroundServices ? [relay] + consumers : []
+        let pipeline = ReadinessCheck.pipeline(
+            [relay.health] + consumers.map(\.health) + extraHealth,
+            unhealthyAfter: TimeInterval(configuration.unhealthyAfterSeconds))
+        let janitor = IdempotencyKeyJanitor(pool: pool, ttlHours: configuration.idempotencyTTLHours, logger: logger)
+        let background: [any Service] = backgroundServices ? [relay, janitor] + extraServices + consumers : []
         let services: [any Service] = [ResourceCloser(producer: producer, pool: pool)] + background
         return try await CRMApplication(
-            configuration: configuration, publicPaths: publicPaths, readinessChecks: [database] + readinessChecks,
+            configuration: configuration, publicPaths: publicPaths, readinessChecks: [database, pipeline] + readinessChecks,
             services: services, logger: logger, configureRouter: configureRouter)
     }
+}
+
+extension ReadinessCheck {
+    /// Fails, naming the component and its last error, when a background component has been
+    /// failing for longer than `unhealthyAfter` seconds.
+    static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
+        ReadinessCheck("pipeline", exposesReason: true) {
+            let failures = components.compactMap { $0.failure(longerThan: unhealthyAfter) }
+            if !failures.isEmpty { throw PipelineUnhealthy(description: failures.joined(separator: "; ")) }
+        }
+    }
+}
+
+struct PipelineUnhealthy: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Waits for graceful shutdown, then flushes the producer and closes the pool. Listed first

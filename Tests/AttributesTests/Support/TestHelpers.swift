@@ -366,13 +366,15 @@ func expectOrderedByVersion(
 // MARK: - Input messages (from other services)
 
 /// A `crm.events.v1` CloudEvent as crm-events publishes it: a full Event snapshot.
-func eventCloudEvent(id: String, type: String = "crm.event.created", version: Int = 1) throws -> String {
+func eventCloudEvent(
+    id: String, type: String = "crm.event.created", version: Int = 1, authorId: String = newId(), responsibleId: String? = nil
+) throws -> String {
     let now = rfc3339Now()
     let data: [String: Any] = [
         "id": id, "number": "EV-000001", "channel": "phone-call", "direction": "outgoing", "state": "planned",
         "subject": "Quality assessment", "content": "Survey call", "counterpartyId": NSNull(), "contactId": NSNull(),
-        "dealId": NSNull(), "projectId": NSNull(), "responsibleId": NSNull(), "startsAt": NSNull(),
-        "endsAt": NSNull(), "basis": NSNull(), "authorId": newId(), "createdAt": now, "updatedAt": now,
+        "dealId": NSNull(), "projectId": NSNull(), "responsibleId": responsibleId ?? NSNull(), "startsAt": NSNull(),
+        "endsAt": NSNull(), "basis": NSNull(), "authorId": authorId, "createdAt": now, "updatedAt": now,
         "completedAt": NSNull(), "cancelledAt": NSNull(), "cancelReason": NSNull(), "source": "api",
         "call": NSNull(), "deleted": false, "version": version,
     ]

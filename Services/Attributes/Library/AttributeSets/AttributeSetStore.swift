@@ -123,6 +123,11 @@ struct AttributeSetStore: Sendable {
 
     private func publish(_ kind: ObjectKind, in transaction: PostgresTransaction) async throws {
         try await transaction.execute("UPDATE attribute_sets SET version = version + 1 WHERE kind = \(kind.rawValue)")
+        try await republish(kind, in: transaction)
+    }
+
+    /// Enqueues the set's current snapshot without changing it (`crm republish`).
+    func republish(_ kind: ObjectKind, in transaction: PostgresTransaction) async throws {
         let set = try await set(of: kind, in: transaction)
         let event = CloudEvent(
             source: AttributesService.name, type: "crm.attribute-set.changed", subject: kind.rawValue,

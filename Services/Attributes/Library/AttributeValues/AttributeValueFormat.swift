@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Postgres
+import ServiceKit
 
 /// The stored form of each attribute type — bool, integer number, canonical decimal string,
 /// date string, RFC 3339 string in UTC, option string, lower-case UUID string — used alike for
@@ -17,9 +18,13 @@ enum AttributeValueFormat {
             guard case .bool = value else { return invalid("must be true or false") }
             return .success(value)
         case .string, .text:
-            let limit = definition.type == .string ? 1000 : 100_000
-            guard let text = value.stringValue, text.count <= limit else {
-                return invalid("must be a string of at most \(limit) characters")
+            // A `text` value is bounded in bytes (what the row and the message carry).
+            guard let text = value.stringValue,
+                definition.type == .string ? text.count <= SizeBudget.stringAttribute : text.utf8.count <= SizeBudget.longTextBytes
+            else {
+                return invalid(definition.type == .string
+                    ? "must be a string of at most \(SizeBudget.stringAttribute) characters"
+                    : "must be a string of at most \(SizeBudget.longTextBytes / 1024) KiB")
             }
             return .success(.string(text))
         case .integer:

@@ -43,6 +43,17 @@ struct AttributeValueStore: Sendable {
         return tabs
     }
 
+    /// Locks the object's values row (created empty at version 0 when there is none, so two
+    /// first writes serialise too) and returns it with its version, for `If-Match`.
+    func lockedVersion(of kind: ObjectKind, id: UUID, in transaction: PostgresTransaction) async throws -> AttributeValues {
+        try await transaction.execute("""
+            INSERT INTO attribute_values (kind, object_id, version, updated_at) VALUES (\(kind.rawValue), \(id), 0, now())
+            ON CONFLICT DO NOTHING
+            """)
+        let (stored, version) = try await storedValues(of: kind, id: id, in: transaction, lock: true)
+        return AttributeValues(kind: kind, objectId: id, version: version, values: stored)
+    }
+
     /// Checks a change (`null` clears) and returns it normalised, or the errors, each named
     /// `<fieldPrefix><key>`.
     func validate(
@@ -85,19 +96,30 @@ struct AttributeValueStore: Sendable {
         var updated = stored
         for (key, value) in change { updated[key] = value.isNull ? nil : value }
         guard updated != stored else { return try await values(of: kind, id: id, in: transaction) }
+        let encoded = try PostgresJSON(encoding: updated)
+        guard encoded.text.utf8.count <= SizeBudget.attributeValuesBytes else {
+            throw Problem.unprocessable(errors: [FieldError(
+                field: "values", message: "must take at most \(SizeBudget.attributeValuesBytes / 1024) KiB together as JSON")])
+        }
         let newVersion = version + 1
         try await transaction.execute("""
             INSERT INTO attribute_values (kind, object_id, "values", version, updated_at)
-            VALUES (\(kind.rawValue), \(id), \(try PostgresJSON(encoding: updated)), \(newVersion), now())
+            VALUES (\(kind.rawValue), \(id), \(encoded), \(newVersion), now())
             ON CONFLICT (kind, object_id) DO UPDATE SET "values" = EXCLUDED."values", version = EXCLUDED.version,
                 updated_at = EXCLUDED.updated_at
             """)
+        return try await publish(kind, id: id, in: transaction)
+    }
+
+    /// Enqueues the object's current values (after a change, and for `crm republish`).
+    @discardableResult
+    func publish(_ kind: ObjectKind, id: UUID, in transaction: PostgresTransaction) async throws -> AttributeValues {
         let document = try await values(of: kind, id: id, in: transaction)
+        let key = "\(kind.rawValue):\(id.uuidString.lowercased())"
         let event = CloudEvent(
-            source: AttributesService.name, type: "crm.attribute-values.changed", subject: "\(kind.rawValue):\(id.uuidString.lowercased())",
-            version: Int64(newVersion), data: document)
-        try await outbox.enqueue(
-            event, topic: Topic.attributeValues, key: "\(kind.rawValue):\(id.uuidString.lowercased())", in: transaction)
+            source: AttributesService.name, type: "crm.attribute-values.changed", subject: key,
+            version: Int64(document.version), data: document)
+        try await outbox.enqueue(event, topic: Topic.attributeValues, key: key, in: transaction)
         return document
     }
 

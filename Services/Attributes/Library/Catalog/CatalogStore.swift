@@ -172,7 +172,9 @@ struct CatalogStore: Sendable {
         return (merged.filter { $0.value != .null }, attributes)
     }
 
-    private func publish(_ id: UUID, in catalog: Catalog, transaction: PostgresTransaction) async throws -> (JSONValue, Int) {
+    /// Enqueues the object's current snapshot (after a change, and for `crm republish`).
+    @discardableResult
+    func publish(_ id: UUID, in catalog: Catalog, transaction: PostgresTransaction) async throws -> (JSONValue, Int) {
         let (snapshot, version) = try await representation(id, in: catalog, transaction: transaction)
         let deleted = snapshot.objectValue?["deleted"] == .bool(true)
         let event = CloudEvent(

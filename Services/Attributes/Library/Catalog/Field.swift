@@ -62,6 +62,7 @@ struct FieldValidator: Sendable {
             return .string(id.uuidString.lowercased())
         case .phones:
             guard let items = value.arrayValue else { return fail("must be an array of phone numbers") }
+            guard items.count <= SizeBudget.phones else { return fail("must have at most \(SizeBudget.phones) items") }
             var phones: [JSONValue] = []
             for (index, item) in items.enumerated() {
                 guard let text = item.stringValue, let phone = PhoneNumber.normalize(text, defaultCountryCode: defaultCountryCode) else {
@@ -73,6 +74,7 @@ struct FieldValidator: Sendable {
             return .array(phones)
         case .emails:
             guard let items = value.arrayValue else { return fail("must be an array of e-mail addresses") }
+            guard items.count <= SizeBudget.emails else { return fail("must have at most \(SizeBudget.emails) items") }
             var emails: [JSONValue] = []
             for (index, item) in items.enumerated() {
                 guard let text = item.stringValue?.trimmingCharacters(in: .whitespaces), Self.isEmail(text) else {

@@ -5,8 +5,18 @@ import Messaging
 import Postgres
 
 /// Keeps the ids of events and orders seen on `crm.events.v1` and `crm.documents.v1`, so values
-/// can be attached to them. Only the envelope is read; the newest version wins.
+/// can be attached to them, with their author and responsible employee (who, besides admins,
+/// may change those values). The newest version wins.
 struct KnownObjectsHandler: MessageHandler {
+    /// The members of an event or order snapshot this projection needs.
+    private struct Owners: Decodable {
+        struct Data: Decodable {
+            var authorId: String?
+            var responsibleId: String?
+        }
+        var data: Data?
+    }
+
     func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
         let header: CloudEventHeader
         do {
@@ -30,9 +40,13 @@ struct KnownObjectsHandler: MessageHandler {
             throw PermanentFailure("\(header.type) without a UUID subject")
         }
         guard let version = header.version else { throw PermanentFailure("\(header.type) without a version") }
+        let owners = (try? CRMJSON.makeDecoder().decode(Owners.self, from: Data(message.value ?? [])))?.data
         try await VersionedUpsert.apply(
             table: "known_objects", key: ["id"],
-            columns: [("id", id), ("kind", kind.rawValue), ("deleted", header.type.hasSuffix(".deleted")), ("version", version)],
+            columns: [
+                ("id", id), ("kind", kind.rawValue), ("deleted", header.type.hasSuffix(".deleted")), ("version", version),
+                ("author_id", owners?.authorId?.lowercased()), ("responsible_id", owners?.responsibleId?.lowercased()),
+            ],
             in: transaction)
     }
 }
