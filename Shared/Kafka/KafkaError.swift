@@ -47,6 +47,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
         ].map(\.rawValue).contains(code)
     }
 
+    /// The client failed for good (`RD_KAFKA_RESP_ERR__FATAL`) and must be replaced.
+    public var isFatal: Bool { code == RD_KAFKA_RESP_ERR__FATAL.rawValue }
+
     /// Not sent because an earlier record of the same topic and key was refused for good
     /// (``KafkaProducer/send(_:)``); it may go out once that one is dealt with.
     public static let heldBack = KafkaError(code: RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS.rawValue, message: "held back behind a refused message of the same key")

@@ -81,12 +81,21 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Flushes, stops the delivery thread and frees the client.
+    /// Flushes, then fails whatever is still pending, stops the delivery thread and frees the
+    /// client. Bounded by `timeout`: a send still waiting when the broker is gone gets a purge
+    /// error (`_PURGE_QUEUE` / `_PURGE_INFLIGHT`) instead of hanging.
     public func close(timeout: Duration = .seconds(10)) async {
         guard handle.markClosed() else { return }
         await flush(timeout: timeout)
-        await pollThread.stop()
         let native = handle
+        await blocking.run {
+            guard rd_kafka_outq_len(native.pointer) > 0 else { return }
+            let flags = Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+            _ = rd_kafka_purge(native.pointer, flags)
+            // The purged messages' delivery reports are served by the poll thread, still running.
+            _ = rd_kafka_flush(native.pointer, 1000)
+        }
+        await pollThread.stop()
         await blocking.run { native.destroy() }
     }
 

@@ -46,7 +46,10 @@ public final class ConsumerRuntime: Service, Sendable {
         }
     }
 
-    private let consumer: KafkaConsumer
+    private let current: CurrentConsumer
+    /// Makes a replacement when the Kafka handle failed fatally; nil: the runtime stops instead.
+    private let makeConsumer: (@Sendable () throws -> KafkaConsumer)?
+    private var consumer: KafkaConsumer { current.value }
     private let pool: PostgresPool
     private let deadLetterProducer: KafkaProducer
     private let handler: any MessageHandler
@@ -61,9 +64,11 @@ public final class ConsumerRuntime: Service, Sendable {
 
     public init(
         consumer: KafkaConsumer, pool: PostgresPool, deadLetterProducer: KafkaProducer, handler: any MessageHandler,
-        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "crm.consumer")
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "crm.consumer"),
+        makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil
     ) {
-        self.consumer = consumer
+        self.current = CurrentConsumer(consumer)
+        self.makeConsumer = makeConsumer
         self.pool = pool
         self.deadLetterProducer = deadLetterProducer
         self.handler = handler
@@ -100,10 +105,29 @@ public final class ConsumerRuntime: Service, Sendable {
                 health.failing("poll failed: \(error)")
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
+                if let kafkaError = error as? KafkaError, kafkaError.isFatal { try await replaceConsumer(after: kafkaError) }
                 continue
             }
             guard !batch.isEmpty else { continue }
             try await process(batch)
+        }
+    }
+
+    /// A fatally failed handle can never poll again: it is closed and a new member joins the
+    /// group (reading from the last committed offset, so nothing is skipped).
+    private func replaceConsumer(after error: KafkaError) async throws {
+        guard let makeConsumer else { throw error }
+        await consumer.close()
+        var backoff = Backoff()
+        while !stopping {
+            do {
+                current.value = try makeConsumer()
+                logger.warning("consumer recreated after a fatal error", metadata: ["error": "\(error)"])
+                return
+            } catch {
+                logger.error("cannot recreate the consumer", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: backoff.next())
+            }
         }
     }
 
@@ -264,5 +288,19 @@ public final class ConsumerRuntime: Service, Sendable {
             ])
         }
         deadLettered.increment(by: Int64(deadLetters.count))
+    }
+}
+
+/// The runtime's consumer, replaced after a fatal error; guarded by a lock because the runtime
+/// is `Sendable` (only its own task reads and writes it).
+private final class CurrentConsumer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var consumer: KafkaConsumer
+
+    init(_ consumer: KafkaConsumer) { self.consumer = consumer }
+
+    var value: KafkaConsumer {
+        get { lock.withLock { consumer } }
+        set { lock.withLock { consumer = newValue } }
     }
 }

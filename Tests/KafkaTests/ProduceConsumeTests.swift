@@ -97,3 +97,25 @@ struct ProduceConsumeTests {
         ])
     }
 }
+
+@Suite("Producer shutdown")
+struct ProducerShutdownTests {
+    @Test("closing the producer fails a send that is still waiting for an unreachable broker, instead of hanging")
+    func closeFailsPendingSends() async throws {
+        try await TestKafka.with { kafka in
+            let cluster = try #require(kafka.cluster)
+            let topic = TestKafka.uniqueName("closing")
+            try await kafka.createTopic(topic, partitions: 1)
+            let producer = try KafkaProducer(configuration: kafka.configuration)
+            for broker in 1...3 { try await cluster.setBrokerDown(Int32(broker)) }
+            let pending = Task { await producer.send([ProducerRecord(topic: topic, key: "k", value: "v")]) }
+            try await Task.sleep(for: .milliseconds(500))
+            let started = ContinuousClock.now
+            await producer.close(timeout: .seconds(1))
+            let results = await pending.value
+            #expect(ContinuousClock.now - started < .seconds(10), "close is bounded")
+            #expect(results.count == 1)
+            if case .success = results[0] { Issue.record("the send cannot have succeeded with every broker down") }
+        }
+    }
+}

@@ -13,6 +13,8 @@ struct EventRoutes: Sendable {
 
     let pool: PostgresPool
     let store: EventStore
+    /// The body budget of `/complete`, `/cancel` and `/reopen` (a reason of ≤ 300 characters).
+    static let transitionBodyBytes = 16 * 1024
 
     func register(on router: Router<CRMRequestContext>) {
         let events = router.group("v1/events")
@@ -58,6 +60,9 @@ struct EventRoutes: Sendable {
         }
         for transition in [EventStore.Transition.complete, .cancel, .reopen] {
             events.post(RouterPath(":id/\(transition.rawValue)")) { request, context in
+                // A state change carries at most a reason: its own, smaller body budget.
+                var context = context
+                context.limitBody(to: Self.transitionBodyBytes)
                 let principal = try context.require(anyOf: Self.editors)
                 let id = try Self.id(context)
                 let reason = transition == .cancel ? try await Self.reason(request, context) : nil

@@ -55,11 +55,13 @@ public struct ServiceHost: Sendable {
         group: String? = nil, topics: [String], handler: any MessageHandler,
         configuration runtime: ConsumerRuntime.Configuration = .init()
     ) throws -> ConsumerRuntime {
-        let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: group ?? configuration.serviceName, topics: topics, logger: logger)
+        let groupID = group ?? configuration.serviceName
+        let make: @Sendable () throws -> KafkaConsumer = { [kafka, logger] in
+            try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, logger: logger)
+        }
         return ConsumerRuntime(
-            consumer: consumer, pool: pool, deadLetterProducer: producer, handler: handler,
-            configuration: runtime, logger: logger)
+            consumer: try make(), pool: pool, deadLetterProducer: producer, handler: handler,
+            configuration: runtime, logger: logger, makeConsumer: make)
     }
 
     /// The HTTP application with the outbox relay and the given consumers as background services.
