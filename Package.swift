@@ -88,6 +88,7 @@ let package = Package(
                 "ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Services/Reporting/Library", resources: [.copy("Migrations")], swiftSettings: strict),
         .executableTarget(
@@ -103,7 +104,7 @@ let package = Package(
             ], path: "Tools/crm-devbroker", swiftSettings: strict),
         .executableTarget(
             name: "crm", dependencies: [
-                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events",
+                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(

@@ -4,16 +4,18 @@ import Events
 import Foundation
 import Messaging
 import Postgres
+import Reporting
 import ServiceKit
 
 /// The service a recovery command works on: its schema and what it can republish.
 enum ServiceName: String, ExpressibleByArgument, CaseIterable {
-    case attributes, events
+    case attributes, events, reporting
 
     var schema: String {
         switch self {
         case .attributes: AttributesService.schema
         case .events: EventsService.schema
+        case .reporting: ReportingService.schema
         }
     }
 
@@ -21,6 +23,7 @@ enum ServiceName: String, ExpressibleByArgument, CaseIterable {
         switch self {
         case .attributes: AttributesService.republisher()
         case .events: EventsService.republisher()
+        case .reporting: ReportingService.republisher()
         }
     }
 }

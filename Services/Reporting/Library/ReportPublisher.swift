@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Logging
 import Messaging
 import Postgres
 
@@ -9,6 +10,7 @@ import Postgres
 /// change committed.
 struct ReportPublisher: Sendable {
     let outbox: Outbox
+    var logger = Logger(label: ReportingService.name)
 
     static let eventType = ["projects": "crm.report.project-stats", "segments": "crm.report.segment-stats"]
     static let topic = ["projects": Topic.reportsProjects, "segments": Topic.reportsSegments]
@@ -24,7 +26,21 @@ struct ReportPublisher: Sendable {
             guard let topic = Self.topic[kind], let type = Self.eventType[kind] else { continue }
             let data = try decoder.decode(JSONValue.self, from: Data(doc.utf8))
             let event = CloudEvent(source: ReportingService.name, type: type, subject: key, version: version, data: data)
-            try await outbox.enqueue(event, topic: topic, key: key, in: transaction)
+            do {
+                try await outbox.enqueue(event, topic: topic, key: key, in: transaction)
+            } catch let error as OutboxMessageTooLarge {
+                // A project with very many distinct attribute values: its figures go out without
+                // the per-attribute breakdown (which the HTTP report still has) rather than
+                // stalling the batch.
+                logger.error("report snapshot too large; published without attributes", metadata: [
+                    "key": "\(key)", "error": "\(error)",
+                ])
+                guard case .object(var reduced) = data else { throw error }
+                reduced["attributes"] = .object([:])
+                reduced["attributesOmitted"] = .bool(true)
+                let smaller = CloudEvent(source: ReportingService.name, type: type, subject: key, version: version, data: JSONValue.object(reduced))
+                try await outbox.enqueue(smaller, topic: topic, key: key, in: transaction)
+            }
         }
     }
 }
