@@ -109,7 +109,7 @@ let package = Package(
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(
             name: "crm-bench", dependencies: [
-                "Kafka", "Postgres", "Messaging", "Contracts", "Events",
+                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Tools/crm-bench", swiftSettings: strict),

@@ -12,7 +12,7 @@ import Postgres
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench", abstract: "Benchmarks that print figures.",
-        subcommands: [MessagingBench.self, HistoryBench.self])
+        subcommands: [MessagingBench.self, HistoryBench.self, ReportingBench.self])
 }
 
 struct MessagingBench: AsyncParsableCommand {
