@@ -52,17 +52,24 @@ struct ReportingBench: AsyncParsableCommand {
     private func throughput(url: String) async throws {
         let schema = "bench_reporting_\(UUID().uuidString.prefix(8).lowercased())"
         try await Migrator(schema: schema, migrations: try ReportingService.migrations()).apply(url: url)
-        let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 2))
+        let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 2, session: .unlimited))
         let seedCounterparties = 10_000
-        try await pool.execute("SELECT ingest_attribute_set('counterparty', 1, \(Self.counterpartySet)::jsonb)")
+        // Counterparties with values, loaded set-based; their segments built by segment_attribute_added.
+        try await pool.execute("INSERT INTO attribute_set_facts VALUES ('counterparty', 1, \(Self.counterpartySet)::jsonb)")
         try await pool.execute("""
-            SELECT ingest_counterparty(md5('cp' || n)::uuid, 1, 'Counterparty ' || n, false) FROM generate_series(0, \(seedCounterparties - 1)) n
+            INSERT INTO counterparty_facts SELECT md5('cp' || n)::uuid, 1, 'Counterparty ' || n, false FROM generate_series(0, \(seedCounterparties - 1)) n
             """)
         try await pool.execute("""
-            SELECT ingest_values('counterparty', md5('cp' || n)::uuid, 1,
-                jsonb_build_object('vip', n % 10 = 0, 'tier', (ARRAY['gold', 'silver', 'bronze'])[n % 3 + 1], 'manager', md5('emp' || n % 50)::text))
+            INSERT INTO value_facts SELECT 'counterparty', md5('cp' || n)::uuid, 1,
+                jsonb_build_object('vip', n % 10 = 0, 'tier', (ARRAY['gold', 'silver', 'bronze'])[n % 3 + 1], 'manager', md5('emp' || n % 50)::text)
             FROM generate_series(0, \(seedCounterparties - 1)) n
             """)
+        for (key, type) in [("vip", "boolean"), ("tier", "enum"), ("manager", "reference")] {
+            try await pool.execute("INSERT INTO segment_attributes VALUES (\(key), \(type))")
+            try await pool.execute("SELECT segment_attribute_added(\(key))")
+        }
+        try await pool.execute("DELETE FROM report_dirty")
+        try await pool.execute("ANALYZE")
         let ids = (0..<snapshots).map { _ in UUID() }
         let states = ["planned", "completed", "cancelled"]
         let channels = ["phone-call", "email", "meeting", "message", "other"]
@@ -124,7 +131,7 @@ struct ReportingBench: AsyncParsableCommand {
     private func readLatency(url: String) async throws {
         let schema = "bench_reporting_\(UUID().uuidString.prefix(8).lowercased())"
         try await Migrator(schema: schema, migrations: try ReportingService.migrations()).apply(url: url)
-        let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 2))
+        let pool = PostgresPool(.init(url: url, searchPath: schema, maxConnections: 2, session: .unlimited))
         let start = ContinuousClock.now
         try await bulkLoad(pool)
         print("  history bulk-loaded (facts, rollups, segments via segment_attribute_added) in \(Int(seconds(ContinuousClock.now - start))) s")
@@ -146,12 +153,13 @@ struct ReportingBench: AsyncParsableCommand {
 
         // One counterparty with many events changes its VIP value.
         let heavy = "heavy"
-        try await pool.execute("SELECT ingest_counterparty(md5(\(heavy))::uuid, 1, 'Heavy', false)")
-        try await pool.execute("""
-            SELECT ingest_event(ROW(gen_random_uuid(), 1, md5('pr0')::uuid, md5(\(heavy))::uuid, NULL, 'phone-call', 'completed', false,
-                now() - (n || ' minutes')::interval, current_date)::event_facts)
-            FROM generate_series(1, \(resegmentEvents)) n
-            """)
+        _ = try await pool.query("SELECT ingest_counterparty(md5(\(heavy))::uuid, 1, 'Heavy', false)")
+        for minute in 1...resegmentEvents {
+            _ = try await pool.query("""
+                SELECT ingest_event(ROW(gen_random_uuid(), 1, md5('pr0')::uuid, md5(\(heavy))::uuid, NULL, 'phone-call', 'completed', false,
+                    now() - make_interval(mins => \(minute)::int), current_date)::event_facts)
+                """)
+        }
         var flips: [Double] = []
         for version in 1...20 {
             let begin = ContinuousClock.now

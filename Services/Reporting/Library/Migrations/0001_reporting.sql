@@ -417,7 +417,9 @@ $$;
 
 -- Ingestion: one call per snapshot ----------------------------------------------------------
 
-CREATE FUNCTION ingest_event(fresh event_facts) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION ingest_event(fresh event_facts) RETURNS boolean LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
 DECLARE
     prior event_facts;
 BEGIN
@@ -435,7 +437,9 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ingest_order(fresh order_facts) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION ingest_order(fresh order_facts) RETURNS boolean LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
 DECLARE
     prior order_facts;
 BEGIN
@@ -451,7 +455,9 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ingest_values(object_kind text, object uuid, new_version bigint, new_vals jsonb) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION ingest_values(object_kind text, object uuid, new_version bigint, new_vals jsonb) RETURNS boolean LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
 DECLARE
     prior value_facts;
     e event_facts;
@@ -479,7 +485,9 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ingest_counterparty(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION ingest_counterparty(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
 DECLARE
     prior counterparty_facts;
     was_live boolean;
@@ -527,7 +535,9 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ingest_project(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION ingest_project(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
 BEGIN
     INSERT INTO project_facts AS t (id, version, name, deleted) VALUES (object, new_version, new_name, new_deleted)
     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, deleted = EXCLUDED.deleted
@@ -538,7 +548,9 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION ingest_employee(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION ingest_employee(object uuid, new_version bigint, new_name text, new_deleted boolean) RETURNS boolean LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
 BEGIN
     INSERT INTO employee_facts AS t (id, version, name, deleted) VALUES (object, new_version, new_name, new_deleted)
     ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, name = EXCLUDED.name, deleted = EXCLUDED.deleted
