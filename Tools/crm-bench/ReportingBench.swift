@@ -165,7 +165,7 @@ struct ReportingBench: AsyncParsableCommand {
             let begin = ContinuousClock.now
             try await pool.withTransaction { transaction in
                 _ = try await transaction.query("""
-                    SELECT ingest_values('counterparty', md5(\(heavy))::uuid, \(version), jsonb_build_object('vip', \(version % 2 == 0)))
+                    SELECT ingest_values('counterparty', md5(\(heavy))::uuid, \(version), jsonb_build_object('vip', \(version % 2 == 0)::boolean))
                     """)
                 _ = try await transaction.query("SELECT count(*) FROM take_dirty_reports()")
             }

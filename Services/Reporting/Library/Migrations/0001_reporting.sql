@@ -277,21 +277,30 @@ BEGIN
 END
 $$;
 
--- Recomputes a counterparty's latest event time and carries it into its segments.
+-- Recomputes a counterparty's latest event time and carries it into its segments. When it grew,
+-- each segment takes the greater of its own and the new time; only when it shrank (the latest event
+-- deleted or moved away) is the segment's maximum looked up again (top of segment_members_last).
 CREATE FUNCTION refresh_last_event(counterparty uuid) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
+    previous timestamptz;
     latest timestamptz;
 BEGIN
     IF counterparty IS NULL THEN RETURN; END IF;
+    SELECT last_event_at INTO previous FROM counterparty_stats WHERE counterparty_id = counterparty;
     SELECT max(sort_at) INTO latest FROM event_facts WHERE counterparty_id = counterparty AND NOT deleted;
-    UPDATE counterparty_stats SET last_event_at = latest
-    WHERE counterparty_id = counterparty AND last_event_at IS DISTINCT FROM latest;
-    IF NOT FOUND THEN RETURN; END IF;
+    IF latest IS NOT DISTINCT FROM previous THEN RETURN; END IF;
+    UPDATE counterparty_stats SET last_event_at = latest WHERE counterparty_id = counterparty;
     UPDATE segment_members SET last_event_at = latest WHERE counterparty_id = counterparty;
-    UPDATE segment_stats s SET last_event_at = (
-        SELECT max(m2.last_event_at) FROM segment_members m2 WHERE m2.attr_key = s.attr_key AND m2.value = s.value)
-    FROM segment_members m
-    WHERE m.counterparty_id = counterparty AND s.attr_key = m.attr_key AND s.value = m.value;
+    IF previous IS NULL OR latest > previous THEN
+        UPDATE segment_stats s SET last_event_at = greatest(s.last_event_at, latest)
+        FROM segment_members m
+        WHERE m.counterparty_id = counterparty AND s.attr_key = m.attr_key AND s.value = m.value;
+    ELSE
+        UPDATE segment_stats s SET last_event_at = (
+            SELECT max(m2.last_event_at) FROM segment_members m2 WHERE m2.attr_key = s.attr_key AND m2.value = s.value)
+        FROM segment_members m
+        WHERE m.counterparty_id = counterparty AND s.attr_key = m.attr_key AND s.value = m.value;
+    END IF;
 END
 $$;
 
