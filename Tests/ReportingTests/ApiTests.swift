@@ -1,6 +1,8 @@
 import Contracts
 import Foundation
 import Kafka
+import Messaging
+import Reporting
 import ServiceKit
 import Testing
 import TestSupport
@@ -150,6 +152,43 @@ struct ApiTests {
             let vip = try CRMJSON.makeDecoder().decode(CloudEvent<Segment>.self, from: Data(lastVip.value ?? []))
             let segments = try await harness.segments("vip")
             #expect(vip.data == segments.segment(.bool(true)))
+        }
+    }
+}
+
+extension ApiTests {
+    @Test("crm republish reporting puts every project's and segment's current figures on the topics again")
+    func republish() async throws {
+        try await Harness.run { harness, context in
+            let world = SegmentTests.World()
+            try await world.seed(harness)
+            let project = newId()
+            try await harness.publishCatalog(Topic.projects, "project", id: project, name: "Republished")
+            try await harness.waitFact("project_facts", project, version: 1)
+            let before = try await harness.messages(on: Topic.reportsProjects, count: 100, timeout: .seconds(6))
+                .filter { $0.keyString == project }.count
+            #expect(before >= 1)
+
+            let republisher = ReportingService.republisher()
+            #expect(republisher.families == ["projects", "segments"])
+            let outbox = Outbox(schema: context.schema)
+            let projects = try await harness.pool.withTransaction { transaction in
+                try await republisher.republish("projects", after: nil, limit: 100, outbox: outbox, in: transaction)
+            }
+            #expect(projects.count == 1)
+            #expect(projects.last == project)
+            let segments = try await harness.pool.withTransaction { transaction in
+                try await republisher.republish("segments", after: nil, limit: 100, outbox: outbox, in: transaction)
+            }
+            #expect(segments.count == 3)  // vip: not set, false, true
+
+            let after = try await harness.messages(on: Topic.reportsProjects, count: 100, timeout: .seconds(8))
+                .filter { $0.keyString == project }
+            #expect(after.count == before + 1)
+            let last = try #require(after.last)
+            let envelope = try CRMJSON.makeDecoder().decode(CloudEvent<ProjectReport>.self, from: Data(last.value ?? []))
+            #expect(envelope.version == Int64(before + 1))
+            #expect(envelope.data.name == "Republished")
         }
     }
 }
