@@ -159,7 +159,7 @@ let package = Package(
             ], swiftSettings: strict),
         .testTarget(
             name: "ServiceKitTests", dependencies: [
-                "ServiceKit", "Contracts", "TestSupport",
+                "ServiceKit", "Contracts", "TestSupport", "Messaging", "Postgres",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),

@@ -54,6 +54,9 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible, Equatable {
     /// (``KafkaProducer/send(_:)``); it may go out once that one is dealt with.
     public static let heldBack = KafkaError(code: RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS.rawValue, message: "held back behind a refused message of the same key")
 
+    /// The sending task was cancelled before the broker answered; the message may still arrive.
+    public static let cancelled = KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "cancelled while waiting for the broker")
+
     public static let closed = KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "client is closed")
 
     public var description: String { "Kafka error \(code): \(message)" }

@@ -174,12 +174,16 @@ private final class DeliveryCompletion: Sendable {
     init(_ body: @escaping @Sendable (Result<DeliveryReport, KafkaError>) -> Void) { self.body = body }
 }
 
-/// Gathers one result per record; `results()` returns once all arrived.
+/// Gathers one result per record; `results()` returns once all arrived, or at once when the
+/// waiting task is cancelled (the missing ones then fail with `cancelled`, and reports that
+/// arrive later are ignored), so a relay or consumer stopping never waits out
+/// `message.timeout.ms` for a broker that is gone.
 private final class ResultCollector: @unchecked Sendable {
     // All state is guarded by `lock`; delivery reports arrive on the poll thread.
     private let lock = NSLock()
     private var slots: [Result<DeliveryReport, KafkaError>?]
     private var remaining: Int
+    private var abandoned = false
     private var waiter: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
 
     init(count: Int) {
@@ -189,6 +193,10 @@ private final class ResultCollector: @unchecked Sendable {
 
     func set(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
         lock.lock()
+        guard !abandoned, slots[index] == nil else {
+            lock.unlock()
+            return
+        }
         slots[index] = result
         remaining -= 1
         let resume = remaining == 0 ? waiter : nil
@@ -199,16 +207,30 @@ private final class ResultCollector: @unchecked Sendable {
     }
 
     func results() async -> [Result<DeliveryReport, KafkaError>] {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if remaining == 0 {
-                let finished = slots.map { $0! }
-                lock.unlock()
-                continuation.resume(returning: finished)
-            } else {
-                waiter = continuation
-                lock.unlock()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                lock.lock()
+                if remaining == 0 || abandoned {
+                    let finished = slots.map { $0 ?? .failure(.cancelled) }
+                    lock.unlock()
+                    continuation.resume(returning: finished)
+                } else {
+                    waiter = continuation
+                    lock.unlock()
+                }
             }
+        } onCancel: {
+            abandon()
         }
+    }
+
+    private func abandon() {
+        lock.lock()
+        abandoned = true
+        let resume = waiter
+        waiter = nil
+        let finished = slots.map { $0 ?? .failure(.cancelled) }
+        lock.unlock()
+        resume?.resume(returning: finished)
     }
 }

@@ -25,11 +25,16 @@ public final class ComponentHealth: Sendable {
         }
     }
 
-    /// The reason, when the component has been failing for at least `threshold`.
+    /// What failed and for how long, when the component has been failing for at least
+    /// `threshold`. The error itself stays in the log: the probe is public, and database or
+    /// broker messages can name hosts and statements.
     public func failure(longerThan threshold: TimeInterval, now: Date = Date()) -> String? {
         guard let streak = state.value, now.timeIntervalSince(streak.since) >= threshold else { return nil }
-        return "\(name) failing for \(Int(now.timeIntervalSince(streak.since))) s: \(streak.reason)"
+        return "\(name) failing for \(Int(now.timeIntervalSince(streak.since))) s (see the service log)"
     }
+
+    /// The last error of the current failure streak, for logs and operators.
+    public var lastError: String? { state.value?.reason }
 
     private final class LockedState: @unchecked Sendable {
         private let lock = NSLock()

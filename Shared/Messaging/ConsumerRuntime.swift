@@ -101,6 +101,8 @@ public final class ConsumerRuntime: Service, Sendable {
             let batch: [KafkaMessage]
             do {
                 batch = try await consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.batchTimeout)
+                // An idle topic is not a failure: a successful poll ends a poll-failure streak.
+                if batch.isEmpty { health.working() }
             } catch {
                 health.failing("poll failed: \(error)")
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])

@@ -65,6 +65,8 @@ public final class OutboxRelay: Service, Sendable {
         while !Task.isCancelled {
             do {
                 guard let lease = try await acquireLeadership() else {
+                    // Standing by is healthy: another instance publishes.
+                    health.working()
                     try? await Task.sleep(for: configuration.standbyInterval)
                     continue
                 }

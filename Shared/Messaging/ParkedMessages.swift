@@ -51,8 +51,8 @@ public struct ParkedMessages: Sendable {
     }
 
     /// Puts parked rows back into the outbox (the operator fixed the cause, e.g. created the
-    /// topic or raised the broker's limit). They go behind everything queued meanwhile; the key's
-    /// waiting rows follow them, and consumers ignore a snapshot older than what they hold.
+    /// topic or raised the broker's limit) with their original ids, so each goes out before the
+    /// rows of its key that waited behind it: per-key order holds.
     @discardableResult
     public func retry(ids: [Int64]?, in pool: PostgresPool) async throws -> Int {
         try await pool.withTransaction { transaction in
@@ -61,8 +61,8 @@ public struct ParkedMessages: Sendable {
                     DELETE FROM outbox_parked WHERE \(ids == nil) OR id = ANY(\(ids ?? []))
                     RETURNING id, topic, message_key, payload, headers
                 )
-                INSERT INTO outbox (topic, message_key, payload, headers)
-                SELECT topic, message_key, payload, headers FROM taken ORDER BY id
+                INSERT INTO outbox (id, topic, message_key, payload, headers)
+                SELECT id, topic, message_key, payload, headers FROM taken ORDER BY id
                 RETURNING id
                 """)
             if !moved.isEmpty { try await transaction.execute("SELECT pg_notify('crm_outbox_' || current_schema(), '')") }

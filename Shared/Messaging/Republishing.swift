@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Postgres
 
 /// Re-emits the current snapshot of every aggregate a service owns through its outbox, so that
@@ -6,7 +7,8 @@ import Postgres
 /// the projections of other services heal. Snapshots keep their versions: consumers that already
 /// hold them ignore them; consumers that lost them apply them.
 ///
-/// Work goes in chunks, each in its own transaction, in key order; `crm republish` prints the
+/// Work goes in chunks, each in its own transaction, in key order, reading the rows `FOR SHARE`
+/// so a snapshot cannot be enqueued behind a newer one committed meanwhile (lock, then write); `crm republish` prints the
 /// position after each chunk, and `--resume` continues from it.
 public protocol SnapshotRepublisher: Sendable {
     /// The aggregate families in the order they go out (catalog objects before their values).
@@ -42,6 +44,20 @@ public struct RepublishPosition: Sendable, Equatable, CustomStringConvertible {
 }
 
 public enum Republishing {
+    /// Runs one aggregate's enqueue inside a savepoint. A snapshot stored before the size budgets
+    /// existed may be larger than a message may be: it is skipped and reported instead of failing
+    /// the chunk (and every later run) for good.
+    public static func enqueueOne(
+        _ key: String, in transaction: PostgresTransaction, logger: Logger = Logger(label: "crm.republish"),
+        _ body: (PostgresTransaction) async throws -> Void
+    ) async throws {
+        do {
+            try await transaction.savepoint { try await body($0) }
+        } catch let tooLarge as OutboxMessageTooLarge {
+            logger.error("snapshot skipped: too large to publish", metadata: ["key": "\(key)", "error": "\(tooLarge)"])
+        }
+    }
+
     /// Runs `republisher` to the end (or from `resume`), reporting after every chunk.
     @discardableResult
     public static func run(

@@ -12,6 +12,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// libpq's cancel object, made at connect time: `PQcancel` on it is thread-safe, so a
     /// cancelled task can stop its statement from any thread.
     private let cancelHandle: OpaquePointer?
+    /// Which statement runs now, so a cancel meant for one never hits the next.
+    fileprivate let statements = StatementTracker()
     private let queue: DispatchQueue
     public let id: Int
 
@@ -98,28 +100,35 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement. Cancelling the awaiting task cancels the statement on the server
     /// (`PQcancel`), which then fails with SQLSTATE 57014 instead of running on unobserved.
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await withTaskCancellationHandler {
-            try await onQueue { handle in
-                let result = withOptionalCStringArray(query.binds) { values in
-                    PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
-                }
-                defer { PQclear(result) }
-                return try self.check(result, handle: handle)
+        let execute: @Sendable (OpaquePointer) throws -> PostgresResult = { handle in
+            let result = withOptionalCStringArray(query.binds) { values in
+                PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
             }
+            defer { PQclear(result) }
+            return try self.check(result, handle: handle)
+        }
+        // A task cancelled before the statement starts is cleaning up (ROLLBACK after the
+        // cancellation): let that run rather than cancel it too.
+        if Task.isCancelled { return try await onQueue(execute) }
+        let statement = statements.begin()
+        defer { statements.end(statement) }
+        return try await withTaskCancellationHandler {
+            try await onQueue(execute)
         } onCancel: {
-            cancelRunningStatement()
+            cancel(statement)
         }
     }
 
-    /// Asks the server to cancel whatever this connection runs now. `PQcancel` opens its own
-    /// short connection, so it runs on a global queue, never on the cooperative pool.
-    public func cancelRunningStatement() {
+    /// Asks the server to cancel `statement` if this connection still runs it. `PQcancel` opens
+    /// its own short connection, so it runs on a global queue, never on the cooperative pool; the
+    /// check just before it keeps a late cancel from hitting the next caller's statement.
+    private func cancel(_ statement: Int) {
         guard let cancelHandle else { return }
         let box = CancelBox(cancelHandle, owner: self)
         DispatchQueue.global().async {
+            guard box.owner.statements.isRunning(statement) else { return }
             var buffer = [CChar](repeating: 0, count: 256)
             _ = PQcancel(box.pointer, &buffer, Int32(buffer.count))
-            withExtendedLifetime(box.owner) {}
         }
     }
 
@@ -225,6 +234,27 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         return rows
     }
+}
+
+/// Numbers the statements of one connection and remembers the one in flight.
+final class StatementTracker: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counter = 0
+    private var running = 0
+
+    func begin() -> Int {
+        lock.withLock {
+            counter += 1
+            running = counter
+            return counter
+        }
+    }
+
+    func end(_ statement: Int) {
+        lock.withLock { if running == statement { running = 0 } }
+    }
+
+    func isRunning(_ statement: Int) -> Bool { lock.withLock { running == statement } }
 }
 
 /// Carries the cancel object (and keeps its connection alive) onto the queue that sends the cancel.

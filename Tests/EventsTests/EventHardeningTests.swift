@@ -76,6 +76,18 @@ struct EventHardeningTests {
         }
     }
 
+    @Test("a tampered history cursor is a 400, never a 500", arguments: [
+        #"{"sortAt":"x","id":"00000000-0000-0000-0000-000000000001"}"#, #"{"sortAt":"2026-12-01","id":"nope"}"#, "not json",
+    ])
+    func tamperedCursor(position: String) async throws {
+        try await Harness.run { h in
+            let cursor = Data(position.utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            let response = try await h.request(.get, "/v1/events?cursor=\(cursor)")
+            expectProblem(response, status: 400, fields: ["cursor"])
+        }
+    }
+
     @Test("an integration may not create a follow-up of an event it cannot read")
     func integrationFollowUp() async throws {
         try await Harness.run { h in

@@ -118,4 +118,24 @@ struct ProducerShutdownTests {
             if case .success = results[0] { Issue.record("the send cannot have succeeded with every broker down") }
         }
     }
+
+    @Test("cancelling a task that waits for an unreachable broker ends its send at once, with a failure")
+    func cancelledSendReturns() async throws {
+        try await TestKafka.with { kafka in
+            let cluster = try #require(kafka.cluster)
+            let topic = TestKafka.uniqueName("cancelled")
+            try await kafka.createTopic(topic, partitions: 1)
+            let producer = try KafkaProducer(configuration: kafka.configuration)
+            for broker in 1...3 { try await cluster.setBrokerDown(Int32(broker)) }
+            let pending = Task { await producer.send([ProducerRecord(topic: topic, key: "k", value: "v")]) }
+            try await Task.sleep(for: .milliseconds(300))
+            let started = ContinuousClock.now
+            pending.cancel()
+            let results = await pending.value
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(results.count == 1)
+            if case .success = results[0] { Issue.record("cannot have succeeded") }
+            await producer.close(timeout: .seconds(1))
+        }
+    }
 }

@@ -28,23 +28,29 @@ struct AttributesRepublisher: SnapshotRepublisher {
             let after = cursor.flatMap(UUID.init(uuidString:))
             let rows = try await transaction.query("""
                 SELECT id, kind FROM catalog_objects WHERE \(after == nil) OR id > \(after) ORDER BY id LIMIT \(limit)
+                FOR SHARE
                 """)
             for row in rows {
                 let id: UUID = try row.decode("id")
-                if let catalog = ObjectKind(rawValue: try row.decode("kind"))?.catalog {
-                    try await catalogs.publish(id, in: catalog, transaction: transaction)
-                }
                 last = id.uuidString.lowercased()
+                if let catalog = ObjectKind(rawValue: try row.decode("kind"))?.catalog {
+                    try await Republishing.enqueueOne(last!, in: transaction) {
+                        try await catalogs.publish(id, in: catalog, transaction: $0)
+                    }
+                }
             }
             return (rows.count, last)
         case "attribute-sets":
             let rows = try await transaction.query("""
                 SELECT kind FROM attribute_sets WHERE \(cursor == nil) OR kind > \(cursor) ORDER BY kind LIMIT \(limit)
+                FOR SHARE
                 """)
             for row in rows {
                 let text: String = try row.decode("kind")
-                if let kind = ObjectKind(rawValue: text) { try await sets.republish(kind, in: transaction) }
                 last = text
+                if let kind = ObjectKind(rawValue: text) {
+                    try await Republishing.enqueueOne(text, in: transaction) { try await sets.republish(kind, in: $0) }
+                }
             }
             return (rows.count, last)
         default:
@@ -57,12 +63,15 @@ struct AttributesRepublisher: SnapshotRepublisher {
                 SELECT kind, object_id FROM attribute_values
                 WHERE version > 0 AND (kind, object_id) > (\(afterKind), \(afterId))
                 ORDER BY kind, object_id LIMIT \(limit)
+                FOR SHARE
                 """)
             for row in rows {
                 let text: String = try row.decode("kind")
                 let id: UUID = try row.decode("object_id")
-                if let kind = ObjectKind(rawValue: text) { try await values.publish(kind, id: id, in: transaction) }
                 last = "\(text):\(id.uuidString.lowercased())"
+                if let kind = ObjectKind(rawValue: text) {
+                    try await Republishing.enqueueOne(last!, in: transaction) { try await values.publish(kind, id: id, in: $0) }
+                }
             }
             return (rows.count, last)
         }

@@ -30,7 +30,7 @@ public enum AttributesService {
         let routes = AttributesRoutes(
             pool: host.pool,
             catalogs: CatalogStore(outbox: host.outbox, values: values, validator: FieldValidator(defaultCountryCode: countryCode)),
-            sets: sets, values: values, defaultCountryCode: countryCode)
+            sets: sets, values: values, defaultCountryCode: countryCode, idempotency: host.idempotency)
         let knownObjects = try host.consumer(topics: [Topic.events, Topic.documents], handler: KnownObjectsHandler())
         let application = try await host.application(consumers: [knownObjects]) { router in
             routes.register(on: router)

@@ -19,6 +19,8 @@ struct AttributesRoutes: Sendable {
     let sets: AttributeSetStore
     let values: AttributeValueStore
     let defaultCountryCode: String
+    /// `Idempotency-Key` handling with the service's configured time to live.
+    let idempotency: IdempotentRequests
 
     func register(on router: Router<CRMRequestContext>) {
         for catalog in Catalog.all { registerCatalog(catalog, on: router) }
@@ -31,7 +33,7 @@ struct AttributesRoutes: Sendable {
         group.post { request, context in
             let principal = try context.require(anyOf: Access.write)
             let body = try await request.decode(as: [String: JSONValue].self, context: context)
-            return try await IdempotentRequests().run(
+            return try await idempotency.run(
                 key: try request.idempotencyKey(), principal: principal,
                 fingerprint: try Self.fingerprint(request, body), pool: pool
             ) { transaction in
@@ -89,7 +91,7 @@ struct AttributesRoutes: Sendable {
             let kind = try Self.kind(context)
             let body = try await request.decode(as: [String: JSONValue].self, context: context)
             let attribute = try NewAttribute(body)
-            return try await IdempotentRequests().run(
+            return try await idempotency.run(
                 key: try request.idempotencyKey(), principal: principal,
                 fingerprint: try Self.fingerprint(request, body), pool: pool
             ) { transaction in

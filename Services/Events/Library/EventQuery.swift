@@ -11,6 +11,22 @@ struct EventQuery: Sendable {
         /// The sort time as PostgreSQL prints it, so the cursor compares exactly.
         var sortAt: String
         var id: UUID
+
+        init(sortAt: String, id: UUID) {
+            self.sortAt = sortAt
+            self.id = id
+        }
+
+        /// A tampered cursor must be a 400, not a database error: only a timestamp in
+        /// PostgreSQL's own output format is accepted.
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            sortAt = try container.decode(String.self, forKey: .sortAt)
+            id = try container.decode(UUID.self, forKey: .id)
+            guard sortAt.wholeMatch(of: /\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)?/) != nil else {
+                throw DecodingError.dataCorruptedError(forKey: .sortAt, in: container, debugDescription: "not a timestamp")
+            }
+        }
     }
 
     let page: PageRequest

@@ -17,12 +17,15 @@ struct EventRepublisher: SnapshotRepublisher {
         let after = cursor.flatMap(UUID.init(uuidString:))
         let rows = try await transaction.query("""
             SELECT \(unescaped: Event.columns) FROM events WHERE \(after == nil) OR id > \(after) ORDER BY id LIMIT \(limit)
+            FOR SHARE
             """)
         var last: String?
         for row in rows {
             let event = try Event(row: row)
-            try await store.publish(event, type: event.deleted ? "crm.event.deleted" : "crm.event.updated", in: transaction)
             last = event.id.uuidString.lowercased()
+            try await Republishing.enqueueOne(last!, in: transaction) {
+                try await store.publish(event, type: event.deleted ? "crm.event.deleted" : "crm.event.updated", in: $0)
+            }
         }
         return (rows.count, last)
     }

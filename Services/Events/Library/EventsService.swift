@@ -41,7 +41,7 @@ public enum EventsService {
                     store: store, defaultCountryCode: settings.defaultCountryCode, callbackSLA: settings.callbackSLA,
                     fallbackEmployee: settings.fallbackEmployee)))
         }
-        let routes = EventRoutes(pool: host.pool, store: store)
+        let routes = EventRoutes(pool: host.pool, store: store, idempotency: host.idempotency)
         let application = try await host.application(consumers: consumers, backgroundServices: backgroundServices) { router in
             routes.register(on: router)
         }

@@ -13,6 +13,8 @@ struct EventRoutes: Sendable {
 
     let pool: PostgresPool
     let store: EventStore
+    /// `Idempotency-Key` handling with the service's configured time to live.
+    let idempotency: IdempotentRequests
     /// The body budget of `/complete`, `/cancel` and `/reopen` (a reason of ≤ 300 characters).
     static let transitionBodyBytes = 16 * 1024
 
@@ -107,7 +109,7 @@ struct EventRoutes: Sendable {
     ) async throws -> Response {
         let fingerprint = "\(request.method) \(request.uri.path) "
             + String(decoding: try CRMJSON.makeEncoder().encode(fingerprintBody), as: UTF8.self)
-        return try await IdempotentRequests().run(
+        return try await idempotency.run(
             key: try request.idempotencyKey(), principal: principal, fingerprint: fingerprint, pool: pool
         ) { transaction in
             let draft = try await prepare(transaction)

@@ -34,7 +34,8 @@ public struct ServiceConfiguration: Sendable {
     /// `CRM_JWT_AUDIENCE`: when set, a token's `aud` must contain it.
     public var jwtAudience: String?
     /// `CRM_DATABASE_STATEMENT_TIMEOUT_MS` (default 30000) and `CRM_DATABASE_LOCK_TIMEOUT_MS`
-    /// (default 10000): deadlines of every pooled database session.
+    /// (default 10000): deadlines of every pooled database session; `CRM_DATABASE_KEEPALIVE_IDLE_SECONDS`
+    /// (default 10): TCP keepalive idle time of those sessions.
     public var sessionLimits = SessionLimits()
     /// `CRM_HTTP_MAX_BODY_BYTES`: the largest request body any route accepts (default 1 MiB);
     /// larger ones get 413 before they are read.
@@ -130,7 +131,8 @@ public struct ServiceConfiguration: Sendable {
             statementTimeoutMilliseconds: try integer(
                 "CRM_DATABASE_STATEMENT_TIMEOUT_MS", default: 30_000, in: 0...3_600_000, unit: "milliseconds"),
             lockTimeoutMilliseconds: try integer(
-                "CRM_DATABASE_LOCK_TIMEOUT_MS", default: 10_000, in: 0...3_600_000, unit: "milliseconds"))
+                "CRM_DATABASE_LOCK_TIMEOUT_MS", default: 10_000, in: 0...3_600_000, unit: "milliseconds"),
+            keepaliveIdleSeconds: try integer("CRM_DATABASE_KEEPALIVE_IDLE_SECONDS", default: 10, in: 1...7200, unit: "seconds"))
         let maxBody = try integer("CRM_HTTP_MAX_BODY_BYTES", default: 1 << 20, in: 1024...(64 << 20), unit: "bytes")
         let idempotencyTTL = try integer("CRM_IDEMPOTENCY_TTL_HOURS", default: 24, in: 1...(24 * 90), unit: "hours")
         let unhealthyAfter = try integer("CRM_UNHEALTHY_AFTER_SECONDS", default: 60, in: 1...86_400, unit: "seconds")

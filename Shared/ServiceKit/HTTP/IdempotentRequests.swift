@@ -54,6 +54,16 @@ public struct IdempotentRequests: Sendable {
         );
         """)
 
+    /// Fingerprints stored before they were hashed, hashed in place, so a retry that spans the
+    /// upgrade still matches its first request.
+    public static let hashedFingerprintsMigration = Migration(name: "0000_idempotency_hashed", sql: """
+        UPDATE idempotency_keys SET fingerprint = encode(sha256(convert_to(fingerprint, 'UTF8')), 'hex')
+        WHERE fingerprint !~ '^[0-9a-f]{64}$';
+        """)
+
+    /// The idempotency tables, in order.
+    public static let migrations = [migration, hashedFingerprintsMigration]
+
     /// How long a stored response is replayed; after that the key is free again.
     public let ttlHours: Int
 

@@ -36,7 +36,7 @@ public struct ServiceHost: Sendable {
 
         let kafka = KafkaConfiguration.fromEnvironment(environment, defaultBrokers: configuration.kafkaBrokers)
         try await Migrator(
-            schema: schema, migrations: Outbox.migrations + [IdempotentRequests.migration] + migrations,
+            schema: schema, migrations: Outbox.migrations + IdempotentRequests.migrations + migrations,
             logger: logger
         ).apply(url: configuration.databaseURL)
         let pool = PostgresPool(
@@ -49,6 +49,9 @@ public struct ServiceHost: Sendable {
             configuration: configuration, schema: schema, kafka: kafka, pool: pool, producer: producer,
             outbox: Outbox(schema: schema, producerMessageMaxBytes: kafka.producerMessageMaxBytes), logger: logger)
     }
+
+    /// `Idempotency-Key` handling with `CRM_IDEMPOTENCY_TTL_HOURS`, for the creating routes.
+    public var idempotency: IdempotentRequests { IdempotentRequests(ttlHours: configuration.idempotencyTTLHours) }
 
     /// A consumer-group member of this service applying `topics` with `handler`.
     public func consumer(
@@ -96,7 +99,7 @@ public struct ServiceHost: Sendable {
 extension ReadinessCheck {
     /// Fails, naming the component and its last error, when a background component has been
     /// failing for longer than `unhealthyAfter` seconds.
-    static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
+    public static func pipeline(_ components: [ComponentHealth], unhealthyAfter: TimeInterval) -> ReadinessCheck {
         ReadinessCheck("pipeline", exposesReason: true) {
             let failures = components.compactMap { $0.failure(longerThan: unhealthyAfter) }
             if !failures.isEmpty { throw PipelineUnhealthy(description: failures.joined(separator: "; ")) }

@@ -13,6 +13,10 @@ public enum SizeBudget {
     /// Phones and e-mails of one counterparty or contact.
     public static let phones = 20
     public static let emails = 20
+    /// An attribute definition's description.
+    public static let description = 2000
+    /// Options of one enum attribute.
+    public static let enumOptions = 200
     /// Lines of one order.
     public static let orderLines = 500
     /// All attribute values of one object together, as JSON.

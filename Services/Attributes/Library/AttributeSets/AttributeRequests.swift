@@ -68,6 +68,8 @@ struct NewAttribute: Sendable {
             }
         }
         let description = body["description"]?.stringValue
+        SizeBudget.check(name, field: "name", maxCharacters: SizeBudget.shortText, errors: &errors)
+        SizeBudget.check(description, field: "description", maxCharacters: SizeBudget.description, errors: &errors)
         guard errors.isEmpty else { throw Problem.unprocessable(errors: errors) }
         self.name = name
         self.key = key
@@ -105,6 +107,10 @@ struct NewAttribute: Sendable {
         }
         let options = items.compactMap(\.stringValue)
         if Set(options).count != options.count { errors.append(FieldError(field: "options", message: "must not repeat")) }
+        SizeBudget.check(count: options.count, field: "options", maxItems: SizeBudget.enumOptions, errors: &errors)
+        for (index, option) in options.enumerated() {
+            SizeBudget.check(option, field: "options[\(index)]", maxCharacters: SizeBudget.shortText, errors: &errors)
+        }
         return options
     }
 }
@@ -145,6 +151,8 @@ struct AttributeChange: Sendable {
                 errors.append(FieldError(field: "description", message: "must be a string or null"))
             }
         }
+        SizeBudget.check(name, field: "name", maxCharacters: SizeBudget.shortText, errors: &errors)
+        SizeBudget.check(description ?? nil, field: "description", maxCharacters: SizeBudget.description, errors: &errors)
         guard errors.isEmpty else { throw Problem.unprocessable(errors: errors) }
     }
 }

@@ -41,12 +41,16 @@ struct KnownObjectsHandler: MessageHandler {
         }
         guard let version = header.version else { throw PermanentFailure("\(header.type) without a version") }
         let owners = (try? CRMJSON.makeDecoder().decode(Owners.self, from: Data(message.value ?? [])))?.data
-        try await VersionedUpsert.apply(
-            table: "known_objects", key: ["id"],
-            columns: [
-                ("id", id), ("kind", kind.rawValue), ("deleted", header.type.hasSuffix(".deleted")), ("version", version),
-                ("author_id", owners?.authorId?.lowercased()), ("responsible_id", owners?.responsibleId?.lowercased()),
-            ],
-            in: transaction)
+        // Newer versions win; an equal version may still fill in owners that rows projected
+        // before owners were kept lack (a `crm republish events` after the upgrade does that).
+        try await transaction.execute("""
+            INSERT INTO known_objects (id, kind, deleted, version, author_id, responsible_id)
+            VALUES (\(id), \(kind.rawValue), \(header.type.hasSuffix(".deleted")), \(version),
+                \(owners?.authorId?.lowercased()), \(owners?.responsibleId?.lowercased()))
+            ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, deleted = EXCLUDED.deleted, version = EXCLUDED.version,
+                author_id = EXCLUDED.author_id, responsible_id = EXCLUDED.responsible_id
+            WHERE known_objects.version < EXCLUDED.version
+                OR (known_objects.version = EXCLUDED.version AND known_objects.author_id IS NULL AND EXCLUDED.author_id IS NOT NULL)
+            """)
     }
 }
