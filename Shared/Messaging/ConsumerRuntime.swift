@@ -9,6 +9,14 @@ import ServiceLifecycle
 /// Applies one consumed message to the service's database, inside the batch transaction.
 public protocol MessageHandler: Sendable {
     func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws
+    /// Called once per batch, in the batch transaction, after every message of it was handled
+    /// (or dead-lettered): the place for work that should happen at most once per batch, such as
+    /// publishing one coalesced snapshot per changed key. Does nothing unless implemented.
+    func finishBatch(in transaction: PostgresTransaction) async throws
+}
+
+extension MessageHandler {
+    public func finishBatch(in transaction: PostgresTransaction) async throws {}
 }
 
 /// A failure that no retry can fix (malformed JSON, a contract violation): the message goes to
@@ -181,6 +189,7 @@ public final class ConsumerRuntime: Service, Sendable {
                         throw FastPathFailed(index: index, underlying: error)
                     }
                 }
+                try await self.handler.finishBatch(in: transaction)
             }
             return []
         } catch let failure as FastPathFailed {
@@ -220,6 +229,7 @@ public final class ConsumerRuntime: Service, Sendable {
                     }
                 }
             }
+            try await self.handler.finishBatch(in: transaction)
             return failed
         }
     }

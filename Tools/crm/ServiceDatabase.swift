@@ -5,17 +5,19 @@ import Events
 import Foundation
 import Messaging
 import Postgres
+import Reporting
 import ServiceKit
 
 /// The service a recovery command works on: its schema and what it can republish.
 enum ServiceName: String, ExpressibleByArgument, CaseIterable {
-    case attributes, events, documents
+    case attributes, events, documents, reporting
 
     var schema: String {
         switch self {
         case .attributes: AttributesService.schema
         case .events: EventsService.schema
         case .documents: DocumentsService.schema
+        case .reporting: ReportingService.schema
         }
     }
 
@@ -24,6 +26,7 @@ enum ServiceName: String, ExpressibleByArgument, CaseIterable {
         case .attributes: AttributesService.republisher()
         case .events: EventsService.republisher()
         case .documents: DocumentsService.republisher()
+        case .reporting: ReportingService.republisher()
         }
     }
 }
