@@ -15,7 +15,7 @@ struct ArithmeticTests {
                 ("1", "0.135", nil, "0.14"),                     // 0.135: a tie, up to even
                 ("1234567890123456789", "0.01", nil, "12345678901234567.89"),
                 ("1234567890123456789", "33.335", "12.5", "36010030540107253053.65"),
-                ("9999999999999999999", "99999.99", "12.5", "874999912499999999912500.01"),
+                ("99999999999999999", "999.99", "12.5", "87499124999999999125.01"),  // just below 10^20
                 ("7", "1.0725", "33.3333333333", "5.01"),        // 5.00500000000250: rounding twice would give 5.00
                 ("0.001", "0.001", nil, "0.00"),
                 ("2", "1500", "100", "0.00"),
@@ -31,6 +31,13 @@ struct ArithmeticTests {
                 #expect(order.lines.first?.quantity == quantity)
                 #expect(order.lines.first?.price == price)
             }
+
+            // A total of 10^20 or more (here 8.75 × 10^23) is refused whole.
+            expectProblem(
+                try await h.request(.post, "/v1/customer-orders", json: orderJSON(world, lines: [
+                    lineJSON(description: "x", quantity: q("9999999999999999999"), price: q("99999.99"), discount: q("12.5")),
+                ])),
+                status: 422, fields: ["total"])
 
             // The total is the sum of the rounded amounts, not the rounded sum: 3 × 0.00 and 3 × 0.02.
             let ties = try await createOrder(h, "supplier-orders", orderJSON(world, lines: [

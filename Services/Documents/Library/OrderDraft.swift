@@ -11,6 +11,9 @@ enum OrderLimits {
     static let descriptionBytes = 1024
     /// Lines per order.
     static let lines = SizeBudget.orderLines
+    /// An order's total (and so each amount) stays below 10^20: at most 20 digits before the
+    /// point, like every decimal the API takes and what consumers of `crm.documents.v1` accept.
+    static let totalBound = "100000000000000000000"
 }
 
 /// One line as the client wrote it; nil members were omitted (and may get defaults).

@@ -141,10 +141,16 @@ struct OrderStore: Sendable {
         }
         query.append(") AS v (position, product_id, description, quantity, price, discount)")
         try await transaction.execute(query)
-        try await transaction.execute("""
+        let totals = try await transaction.query("""
             UPDATE orders SET total = round((SELECT coalesce(sum(amount), 0) FROM order_lines WHERE order_id = \(id)), 2)
-            WHERE id = \(id)
+            WHERE id = \(id) RETURNING total >= \(OrderLimits.totalBound)::numeric AS too_large
             """)
+        // Amounts are never negative, so a bounded total bounds every amount too. The whole
+        // transaction rolls back: nothing is stored.
+        if try totals.first?.decode("too_large", as: Bool.self) == true {
+            throw Problem.unprocessable(errors: [FieldError(
+                field: "total", message: "must be below 10^20 (at most 20 digits before the decimal point)")])
+        }
     }
 
     // MARK: - Read
