@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "crm-attributes", targets: ["crm-attributes"]),
         .executable(name: "crm-events", targets: ["crm-events"]),
+        .executable(name: "crm-documents", targets: ["crm-documents"]),
+        .executable(name: "crm-calendar", targets: ["crm-calendar"]),
         .executable(name: "crm-reporting", targets: ["crm-reporting"]),
         .executable(name: "crm-devbroker", targets: ["crm-devbroker"]),
         .executable(name: "crm", targets: ["crm"]),
@@ -84,6 +86,26 @@ let package = Package(
             path: "Services/Events/Executable", swiftSettings: strict),
 
         .target(
+            name: "Documents", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
+            path: "Services/Documents/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-documents", dependencies: ["Documents"],
+            path: "Services/Documents/Executable", swiftSettings: strict),
+
+        .target(
+            name: "CalendarService", dependencies: [
+                "ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Services/Calendar/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+        .executableTarget(
+            name: "crm-calendar", dependencies: ["CalendarService"],
+            path: "Services/Calendar/Executable", swiftSettings: strict),
+
+        .target(
             name: "Reporting", dependencies: [
                 "ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -104,14 +126,16 @@ let package = Package(
             ], path: "Tools/crm-devbroker", swiftSettings: strict),
         .executableTarget(
             name: "crm", dependencies: [
-                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events", "Reporting",
+                "ServiceKit", "Kafka", "Contracts", "Messaging", "Postgres", "Attributes", "Events", "Documents", "CalendarService", "Reporting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Tools/crm", swiftSettings: strict),
         .executableTarget(
             name: "crm-bench", dependencies: [
-                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Reporting",
+                "Kafka", "Postgres", "Messaging", "Contracts", "Events", "Documents", "CalendarService", "Reporting", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ], path: "Tools/crm-bench", swiftSettings: strict),
 
         // Tests: real PostgreSQL (from deploy/local/test) and the embedded Kafka cluster.
@@ -144,9 +168,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),
         .testTarget(
+            name: "DocumentsTests", dependencies: [
+                "Documents", "ServiceKit", "Kafka", "Messaging", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
             name: "ReportingTests", dependencies: [
                 "Reporting", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ], swiftSettings: strict),
+        .testTarget(
+            name: "CalendarTests", dependencies: [
+                "CalendarService", "Events", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),

@@ -100,6 +100,12 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement. Cancelling the awaiting task cancels the statement on the server
     /// (`PQcancel`), which then fails with SQLSTATE 57014 instead of running on unobserved.
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
+        // libpq passes parameters as C strings: a NUL would cut the value silently. Refuse it the
+        // way the server refuses a character it cannot store (22021), a permanent error.
+        if query.binds.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw PostgresError.server(
+                sqlState: "22021", message: "a parameter contains a NUL character (U+0000), which text cannot hold", detail: nil)
+        }
         let execute: @Sendable (OpaquePointer) throws -> PostgresResult = { handle in
             let result = withOptionalCStringArray(query.binds) { values in
                 PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)

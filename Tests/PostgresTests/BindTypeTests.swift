@@ -87,3 +87,21 @@ struct BindTypeTests {
         }
     }
 }
+
+@Suite("NUL in parameters")
+struct NULParameterTests {
+    @Test("a parameter with a NUL character is refused (22021), never stored cut short")
+    func nulIsRefused() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE names (name text)")
+            do {
+                try await pool.execute("INSERT INTO names VALUES (\("Bolt\u{0}X"))")
+                Issue.record("the NUL should have been refused")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "22021")
+                #expect(!error.isTransient)
+            }
+            #expect(try await pool.query("SELECT 1 FROM names").isEmpty)
+        }
+    }
+}

@@ -12,7 +12,7 @@ import Postgres
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench", abstract: "Benchmarks that print figures.",
-        subcommands: [MessagingBench.self, HistoryBench.self, ReportingBench.self])
+        subcommands: [MessagingBench.self, HistoryBench.self, StructureBench.self, OrderBench.self, CalendarBench.self, ReportingBench.self])
 }
 
 struct MessagingBench: AsyncParsableCommand {

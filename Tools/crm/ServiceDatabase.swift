@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attributes
+import Documents
 import Events
 import Foundation
 import Messaging
@@ -9,12 +10,13 @@ import ServiceKit
 
 /// The service a recovery command works on: its schema and what it can republish.
 enum ServiceName: String, ExpressibleByArgument, CaseIterable {
-    case attributes, events, reporting
+    case attributes, events, documents, reporting
 
     var schema: String {
         switch self {
         case .attributes: AttributesService.schema
         case .events: EventsService.schema
+        case .documents: DocumentsService.schema
         case .reporting: ReportingService.schema
         }
     }
@@ -23,6 +25,7 @@ enum ServiceName: String, ExpressibleByArgument, CaseIterable {
         switch self {
         case .attributes: AttributesService.republisher()
         case .events: EventsService.republisher()
+        case .documents: DocumentsService.republisher()
         case .reporting: ReportingService.republisher()
         }
     }
