@@ -173,6 +173,35 @@ struct ExactlyOnceTests {
     }
 }
 
+extension ExactlyOnceTests {
+    @Test("the consumer stopped and started mid-stream loses nothing and counts nothing twice")
+    func restartMidStream() async throws {
+        try await Harness.run { harness, _ in
+            let world = SegmentTests.World()
+            try await world.seed(harness)
+            let project = newId()
+            try await harness.publishCatalog(Topic.projects, "project", id: project, name: "Restart")
+            var calls: [EventSnapshot] = []
+            for index in 0..<300 {
+                let call = EventSnapshot(
+                    state: index % 3 == 0 ? "completed" : "planned", projectId: project,
+                    counterpartyId: [world.a, world.b, world.c, world.d][index % 4], completedAt: Date())
+                calls.append(call)
+                try await harness.publishEvent(call)
+                if index == 150 { try await harness.restart() }
+            }
+            for call in calls { try await harness.waitFact("event_facts", call.id, version: 1) }
+            let report = try await harness.projectReport(project)
+            #expect(report.events.total == 300)
+            #expect(report.events.byState == ["planned": 200, "completed": 100, "cancelled": 0])
+            let segments = try await harness.segments("vip")
+            #expect(segments.segment(.bool(true))?.events.total == 2 + 150)
+            let differences = try await harness.differences()
+            #expect(differences.isEmpty, "\(differences)")
+        }
+    }
+}
+
 func sameInstantOrBothNil(_ a: String?, _ b: Date?) -> Bool {
     guard let b else { return a == nil }
     return sameInstant(a, rfc3339(b))
