@@ -4,7 +4,7 @@ import TestSupport
 
 @Suite("Documents: who may do what")
 struct AuthorizationTests {
-    @Test("Viewers read but never write; no token is 401; integrations create and read")
+    @Test("Viewers read but never write; no token is 401; integrations create and read back only their own")
     func viewersAndIntegrations() async throws {
         try await Harness.run { h in
             let world = try await h.seedWorld()
@@ -26,6 +26,16 @@ struct AuthorizationTests {
             expectProblem(try await action(h, "customer-orders", order.id, "confirm", role: .integration), status: 403)
             _ = try requireOrder(try await action(h, "supplier-orders", connector.id, "confirm", role: .integration))
             #expect(try await getOrder(h, "customer-orders", order.id).version == 1)
+            // Nothing else is readable for it: others' orders do not exist, lists and the structure are refused.
+            expectProblem(try await h.request(.get, "/v1/customer-orders/\(order.id)", role: .integration), status: 404)
+            expectProblem(try await h.request(.get, "/v1/customer-orders", role: .integration), status: 403)
+            expectProblem(try await h.request(.get, "/v1/structure?document=customer-order:\(order.id)", role: .integration), status: 403)
+            // A basis it did not create would hand it that order's contents.
+            let basedOnOthers = #"{"basis":{"kind":"customer-order","id":"\#(order.id)"}}"#
+            expectProblem(try await h.request(.post, "/v1/supplier-orders", role: .integration, json: basedOnOthers), status: 403)
+            let basedOnOwn = #"{"basis":{"kind":"supplier-order","id":"\#(connector.id)"}}"#
+            let own = try await h.request(.post, "/v1/supplier-orders", role: .integration, json: basedOnOwn)
+            #expect(own.status == 201 || own.status == 422, "its own order may be a basis: \(own.status) \(own.text)")
         }
     }
 

@@ -39,7 +39,8 @@ struct BasisTests {
         try await Harness.run { h in
             let world = try await h.seedWorld()
             let customer = try await createOrder(h, "customer-orders", orderJSON(world, lines: [
-                lineJSON(product: world.product, quantity: q("2"), price: nil, discount: q("5")),
+                // The product's price is in RUB: an EUR order names its own.
+                lineJSON(product: world.product, quantity: q("2"), price: q("1500.00"), discount: q("5")),
                 lineJSON(description: "Delivery", quantity: q("1"), price: q("300")),
             ], ["dealId": q(world.deal), "contactId": q(world.contact), "currency": q("EUR")]))
             let supplier = try await createOrder(h, "supplier-orders", jsonText([
@@ -62,6 +63,11 @@ struct BasisTests {
             ]))
             #expect(withOwnLines.amounts == ["7.00"])
             #expect(withOwnLines.counterpartyId == world.counterparty)
+            // A RUB product price is never taken over into an EUR order.
+            let priceless = try await h.request(.post, "/v1/customer-orders", json: orderJSON(world, lines: [
+                lineJSON(product: world.product, quantity: q("1"), price: nil),
+            ], ["currency": q("EUR")]))
+            expectProblem(priceless, status: 422, fields: ["lines[0].price"])
         }
     }
 

@@ -109,6 +109,9 @@ public struct CalendarSettings: Sendable {
         // should exceed the poll interval, or reminders are picked up after the start: missed).
         if let lead = try duration("CRM_REMINDER_LEAD", max: 7 * 86_400) { reminderLead = lead }
         if let poll = try duration("CRM_REMINDER_POLL_INTERVAL", max: 3600) { reminderPollInterval = poll }
+        guard reminderPollInterval < reminderLead else {
+            throw Invalid(description: "CRM_REMINDER_POLL_INTERVAL must be shorter than CRM_REMINDER_LEAD, or every reminder would be found only after its start")
+        }
         if let days = try integer("CRM_FEED_PAST_DAYS", 0...3660) { feedPastDays = days }
         if let days = try integer("CRM_FEED_FUTURE_DAYS", 1...3660) { feedFutureDays = days }
         if let refresh = try duration("CRM_FEED_REFRESH_INTERVAL", max: 7 * 86_400) {

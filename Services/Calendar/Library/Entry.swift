@@ -131,7 +131,8 @@ struct CalendarEntry: Encodable, Sendable {
 
 /// `data` of `crm.calendar-entry.upserted` / `.removed` on `crm.calendar.v1` (key = event id):
 /// the entry after the change. A removal names the calendar the entry left (`employeeId`) and
-/// carries `removed: true`; its times are null when the event no longer has them.
+/// carries `removed: true` and `deleted: true` (TOPICS.md: a deletion is a snapshot with
+/// `deleted`); its times are null when the event no longer has them.
 struct EntrySnapshot: Codable, Sendable {
     var eventId: UUID
     var employeeId: UUID?
@@ -150,8 +151,9 @@ struct EntrySnapshot: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case eventId, employeeId, number, subject, channel, direction, state, startsAt, endsAt, counterpartyId
-        case counterpartyName, contactId, removed, version
+        case counterpartyName, contactId, removed, deleted, version
     }
+
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -168,6 +170,7 @@ struct EntrySnapshot: Codable, Sendable {
         try container.encode(counterpartyName, forKey: .counterpartyName)
         try container.encode(idText(contactId), forKey: .contactId)
         try container.encode(removed, forKey: .removed)
+        try container.encode(removed, forKey: .deleted)
         try container.encode(version, forKey: .version)
     }
 }
@@ -221,4 +224,25 @@ struct ReminderDue: Codable, Sendable {
 func validTimeZone(_ name: String?) -> String {
     guard let name, !name.isEmpty, TimeZone(identifier: name) != nil else { return "UTC" }
     return name
+}
+
+// In an extension, so the memberwise initializer stays.
+extension EntrySnapshot {
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        eventId = try container.decode(UUID.self, forKey: .eventId)
+        employeeId = try container.decodeIfPresent(UUID.self, forKey: .employeeId)
+        number = try container.decodeIfPresent(String.self, forKey: .number)
+        subject = try container.decodeIfPresent(String.self, forKey: .subject)
+        channel = try container.decodeIfPresent(String.self, forKey: .channel)
+        direction = try container.decodeIfPresent(String.self, forKey: .direction)
+        state = try container.decodeIfPresent(String.self, forKey: .state)
+        startsAt = try container.decodeIfPresent(Date.self, forKey: .startsAt)
+        endsAt = try container.decodeIfPresent(Date.self, forKey: .endsAt)
+        counterpartyId = try container.decodeIfPresent(UUID.self, forKey: .counterpartyId)
+        counterpartyName = try container.decodeIfPresent(String.self, forKey: .counterpartyName)
+        contactId = try container.decodeIfPresent(UUID.self, forKey: .contactId)
+        removed = try container.decodeIfPresent(Bool.self, forKey: .removed) ?? container.decodeIfPresent(Bool.self, forKey: .deleted) ?? false
+        version = try container.decode(Int.self, forKey: .version)
+    }
 }

@@ -140,14 +140,15 @@ struct CalendarRoutes: Sendable {
             guard let text = context.parameters.get("employeeId"), let employee = UUID(uuidString: text),
                 let token = request.uri.queryParameters.get("token"), FeedTokens.isWellFormed(token)
             else { throw Problem.notFound() }
-            if let retryAfter = await limiter.take(FeedTokens.hash(token)) {
-                throw Problem(
-                    status: .tooManyRequests, detail: "Too many feed requests; try again later.",
-                    headers: [.retryAfter: String(retryAfter)])
-            }
             let at = now()
             let feed = try await pool.withTransaction { transaction -> CalendarFeed in
                 guard try await FeedTokens.isValid(token, for: employee, in: transaction) else { throw Problem.notFound() }
+                // Only valid tokens get a bucket, so junk tokens cannot grow the limiter's state.
+                if let retryAfter = await limiter.take(FeedTokens.hash(token)) {
+                    throw Problem(
+                        status: .tooManyRequests, detail: "Too many feed requests; try again later.",
+                        headers: [.retryAfter: String(retryAfter)])
+                }
                 let info = try await store.employee(employee, in: transaction)
                 guard info.active, !info.deleted else { throw Problem.notFound() }
                 let rows = try await store.entries(

@@ -239,11 +239,16 @@ struct ResolvedOrder: Sendable {
         var line = lines[index]
         if let productId = line.productId, !has("productId") {
             let rows = try await transaction.query("""
-                SELECT name, price::text AS price FROM products WHERE id = \(productId) AND NOT deleted
+                SELECT name, price::text AS price, currency FROM products WHERE id = \(productId) AND NOT deleted
                 """)
             if let product = rows.first {
                 if line.description == nil { line.description = try product.decode("name") }
-                if line.price == nil, !has("price") { line.price = try product.decodeIfPresent("price") }
+                // The product's price is a default only in the order's currency: a price in
+                // another currency is never taken over as if it were this one.
+                let productCurrency = try product.decodeIfPresent("currency", as: String.self)
+                if line.price == nil, !has("price"), productCurrency == nil || productCurrency == currency {
+                    line.price = try product.decodeIfPresent("price")
+                }
             } else {
                 errors.append(FieldError(field: "\(prefix).productId", message: "refers to no existing product"))
             }

@@ -6,9 +6,10 @@ import ServiceKit
 
 /// The HTTP API of crm-documents (API.md, section crm-documents). Viewers read; managers and
 /// admins write (managers only orders they author or are responsible for, see
-/// `OrderStore.mayModify`); integrations may create (and change what they created).
+/// `OrderStore.mayModify`); integrations (ERP and e-commerce connectors) may create, and read and
+/// change only what they created — never lists, the structure, or a basis they did not create.
 struct DocumentRoutes: Sendable {
-    static let readers: Set<Role> = [.admin, .manager, .viewer, .integration]
+    static let readers: Set<Role> = [.admin, .manager, .viewer]
     static let creators: Set<Role> = [.admin, .manager, .integration]
     static let editors: Set<Role> = [.admin, .manager, .integration]
 
@@ -38,6 +39,7 @@ struct DocumentRoutes: Sendable {
             return try await idempotency.run(
                 key: try request.idempotencyKey(), principal: principal, fingerprint: fingerprint, pool: pool
             ) { transaction in
+                try await Self.requireReadableBasis(body, for: principal, store: store, in: transaction)
                 let order = try await store.create(kind, body: body, authorId: principal.subject, in: transaction)
                 return try .init(status: .created, json: order, version: order.version)
             }
@@ -48,9 +50,13 @@ struct DocumentRoutes: Sendable {
             return try await pool.withTransaction { try await query.run(store: store, in: $0) }
         }
         orders.get(":id") { _, context in
-            try context.require(anyOf: Self.readers)
+            let principal = try context.require(anyOf: Self.readers.union([.integration]))
             let id = try Self.id(context)
             let order = try await pool.withTransaction { try await store.get(id, kind: kind, in: $0) }
+            // An integration reads back what it created; anything else does not exist for it.
+            guard principal.hasAny(of: Self.readers) || order.authorId == principal.subject else {
+                throw Problem.notFound("No \(kind.noun) with id \(id.uuidString.lowercased()).")
+            }
             return VersionedResponse(order, version: order.version)
         }
         orders.patch(":id") { request, context in
@@ -93,5 +99,20 @@ struct DocumentRoutes: Sendable {
     /// The JSON object of a create or PATCH; 400 when it is not JSON or not an object.
     private static func body(_ request: Request, _ context: CRMRequestContext) async throws -> [String: JSONValue] {
         try await request.decode(as: [String: JSONValue].self, context: context)
+    }
+
+    /// A basis hands its counterparty, deal, lines and prices to the new order and its response:
+    /// a caller who may not read documents (an integration) may only base an order on one it
+    /// created itself.
+    private static func requireReadableBasis(
+        _ body: [String: JSONValue], for principal: Principal, store: OrderStore, in transaction: PostgresTransaction
+    ) async throws {
+        guard !principal.hasAny(of: readers), let basis = body["basis"]?.objectValue else { return }
+        let refused = Problem.forbidden("An integration may only base an order on an order it created.")
+        guard let kind = basis["kind"]?.stringValue.flatMap(OrderKind.init(rawValue:)),
+            let id = basis["id"]?.stringValue.flatMap(UUID.init(uuidString:))
+        else { throw refused }
+        let order = try? await store.get(id, kind: kind, in: transaction)
+        guard order?.authorId == principal.subject else { throw refused }
     }
 }

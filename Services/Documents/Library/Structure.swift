@@ -159,7 +159,10 @@ struct StructureQuery: Sendable {
             }
         }
         func sorted(_ nodes: [StructureNode]) -> [StructureNode] {
-            nodes.sorted { ($0.date, $0.number, $0.id.uuidString) < ($1.date, $1.number, $1.id.uuidString) }
+            // Numbers compare by length first: CO-1000000 comes after CO-999999.
+            nodes.sorted {
+                ($0.date, $0.number.count, $0.number, $0.id.uuidString) < ($1.date, $1.number.count, $1.number, $1.id.uuidString)
+            }
         }
         func build(_ nodeKey: String, _ level: Int) -> StructureNode {
             var node = flat[nodeKey]!.node

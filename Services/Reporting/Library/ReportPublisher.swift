@@ -39,7 +39,21 @@ struct ReportPublisher: Sendable {
                 reduced["attributes"] = .object([:])
                 reduced["attributesOmitted"] = .bool(true)
                 let smaller = CloudEvent(source: ReportingService.name, type: type, subject: key, version: version, data: JSONValue.object(reduced))
-                try await outbox.enqueue(smaller, topic: topic, key: key, in: transaction)
+                do {
+                    try await outbox.enqueue(smaller, topic: topic, key: key, in: transaction)
+                } catch is OutboxMessageTooLarge {
+                    // Still too large (e.g. thousands of responsible employees): the breakdowns go
+                    // too. The totals always fit; the HTTP report keeps everything.
+                    if case .object(var events) = reduced["events"] ?? .null {
+                        events["byResponsible"] = .array([])
+                        reduced["events"] = .object(events)
+                    }
+                    reduced["timeline"] = .array([])
+                    reduced["breakdownsOmitted"] = .bool(true)
+                    let minimal = CloudEvent(
+                        source: ReportingService.name, type: type, subject: key, version: version, data: JSONValue.object(reduced))
+                    try await outbox.enqueue(minimal, topic: topic, key: key, in: transaction)
+                }
             }
         }
     }

@@ -34,7 +34,7 @@ struct ReportRoutes: Sendable {
                 next = try Cursor.encode(Position(name: try last.decode("name"), id: try last.decode("id")))
             }
             let document = JSONValue.object(["items": .array(items), "nextCursor": next.map(JSONValue.string) ?? .null])
-            if Self.wantsCSV(request) { return Self.csv(CSV.projects(items)) }
+            if Self.wantsCSV(request) { return Self.csv(CSV.projects(items), next: next, request: request) }
             return try Self.jsonResponse(document)
         }
 
@@ -78,7 +78,7 @@ struct ReportRoutes: Sendable {
             if rows.count > page.limit, let last = rows.prefix(page.limit).last {
                 next = try Cursor.encode(Position(id: try last.decode("id")))
             }
-            if Self.wantsCSV(request) { return Self.csv(CSV.members(items)) }
+            if Self.wantsCSV(request) { return Self.csv(CSV.members(items), next: next, request: request) }
             return try Self.jsonResponse(.object([
                 "kind": .string("counterparty"), "attribute": .string(attribute),
                 "value": value.isEmpty ? .null : .string(value),
@@ -142,9 +142,16 @@ struct ReportRoutes: Sendable {
         request.headers[values: .accept].contains { $0.lowercased().contains("text/csv") }
     }
 
-    static func csv(_ text: String) -> Response {
+    /// A CSV body. A paged list has no room for `nextCursor` in CSV, so the next page is a
+    /// `Link: <…>; rel="next"` header (RFC 8288) on the same path and query.
+    static func csv(_ text: String, next: String? = nil, request: Request? = nil) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
+        if let next, let request {
+            var query = request.uri.queryParameters.filter { $0.key != "cursor" }.map { "\($0.key)=\($0.value)" }
+            query.append("cursor=\(next)")
+            headers[HTTPField.Name("Link")!] = "<\(request.uri.path)?\(query.joined(separator: "&"))>; rel=\"next\""
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

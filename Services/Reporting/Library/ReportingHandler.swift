@@ -21,6 +21,11 @@ struct ReportingHandler: MessageHandler {
     static let orderStates: Set<String> = ["draft", "confirmed", "completed", "cancelled"]
 
     func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
+        // The aggregates are shared by every partition: a counterparty's segment move reads its
+        // rollup, which an event of another partition may change at the same time. Batches of
+        // all instances are therefore applied one at a time (held until the batch commits; taken
+        // again harmlessly for every message), so no delta is lost and no two batches deadlock.
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates'))")
         let envelope: CloudEvent<JSONValue>
         do {
             envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))

@@ -99,7 +99,17 @@ struct CalendarProjectionHandler: MessageHandler {
     /// (completed, cancelled, deleted, no longer an entry) drops it. Sent and missed reminders
     /// stay as they are, so the same start time never fires twice.
     private func reschedule(_ eventId: UUID, employee: UUID?, startsAt: Date?, in transaction: PostgresTransaction) async throws {
-        guard let employee, let startsAt, startsAt > now() else {
+        guard let employee, let startsAt else {
+            try await transaction.execute("DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled'")
+            return
+        }
+        // A planned entry that already started (the service was down when it fell due, or it
+        // arrived late): recorded as missed, never sent.
+        guard startsAt > now() else {
+            try await transaction.execute("""
+                UPDATE reminders SET status = 'missed', settled_at = \(now())
+                WHERE event_id = \(eventId) AND status = 'scheduled' AND starts_at = \(startsAt)
+                """)
             try await transaction.execute("DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled'")
             return
         }

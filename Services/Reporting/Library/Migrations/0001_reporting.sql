@@ -213,8 +213,10 @@ BEGIN
         FROM jsonb_each(vals) e
         WHERE jsonb_typeof(e.value) IN ('string', 'number', 'boolean')
     ), upsert_values AS (
+        -- Only short values get a distribution row (an index entry holds at most ~2.7 kB, and a
+        -- free-text answer has no useful distribution): counts, avg/min/max still include them.
         INSERT INTO project_attribute_values AS t (project_id, attr_key, value, num, count)
-        SELECT project, attr_key, value, num, sign FROM entries
+        SELECT project, attr_key, value, num, sign FROM entries WHERE octet_length(value) <= 256
         ON CONFLICT (project_id, attr_key, value) DO UPDATE SET count = t.count + EXCLUDED.count
     )
     INSERT INTO project_attributes AS t (project_id, attr_key, count, num_count, num_sum)
@@ -222,8 +224,11 @@ BEGIN
     ON CONFLICT (project_id, attr_key) DO UPDATE SET
         count = t.count + EXCLUDED.count, num_count = t.num_count + EXCLUDED.num_count,
         num_sum = t.num_sum + EXCLUDED.num_sum;
-    DELETE FROM project_attribute_values WHERE project_id = project AND count = 0;
-    DELETE FROM project_attributes WHERE project_id = project AND count = 0;
+    -- Only the keys just touched: the project's other values are not scanned.
+    DELETE FROM project_attribute_values
+    WHERE project_id = project AND attr_key = ANY(ARRAY(SELECT jsonb_object_keys(vals))) AND count = 0;
+    DELETE FROM project_attributes
+    WHERE project_id = project AND attr_key = ANY(ARRAY(SELECT jsonb_object_keys(vals))) AND count = 0;
 END
 $$;
 

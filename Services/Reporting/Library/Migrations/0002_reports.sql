@@ -201,7 +201,7 @@ CREATE FUNCTION consistency() RETURNS TABLE (aggregate text, key text, expected 
         FROM event_values GROUP BY project_id, attr_key
         UNION ALL
         SELECT 'projectAttributeValues', project_id || ':' || attr_key || ':' || value, jsonb_build_array(count(*), min(num))
-        FROM event_values GROUP BY project_id, attr_key, value
+        FROM event_values WHERE octet_length(value) <= 256 GROUP BY project_id, attr_key, value
         UNION ALL
         SELECT 'counterpartyEvents', counterparty_id::text, jsonb_build_array(total, planned, completed, cancelled,
             phone_call, email, meeting, message, other, last_event_at)
@@ -289,8 +289,12 @@ CREATE FUNCTION take_dirty_reports() RETURNS TABLE (topic text, message_key text
         FROM taken t),
     versions AS (
         INSERT INTO report_versions AS r (topic, key, version)
-        SELECT topic, message_key, 1 FROM docs WHERE doc IS NOT NULL
-        ON CONFLICT (topic, key) DO UPDATE SET version = r.version + 1
+        -- Versions follow the clock (milliseconds) and always grow, so a rebuild on an empty
+        -- schema publishes versions above everything published before: consumers that ignore
+        -- older versions take the rebuilt figures.
+        SELECT topic, message_key, (extract(epoch FROM clock_timestamp()) * 1000)::bigint FROM docs WHERE doc IS NOT NULL
+        ON CONFLICT (topic, key) DO UPDATE
+            SET version = greatest(r.version + 1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
         RETURNING r.topic, r.key, r.version)
     SELECT d.topic, d.message_key, v.version, d.doc
     FROM docs d JOIN versions v ON v.topic = d.topic AND v.key = d.message_key
