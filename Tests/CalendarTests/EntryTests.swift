@@ -1,3 +1,5 @@
+import CalendarService
+import Messaging
 import Foundation
 import Testing
 import TestSupport
@@ -174,6 +176,29 @@ import TestSupport
             try await h.apply(early.next { $0.state = "completed" })
             overdue = CalendarView(try await h.request(.get, "/v1/calendars/\(olga)/overdue"))
             #expect(overdue.ids == [later.id])
+        }
+    }
+}
+
+@Suite("Calendar: republish")
+struct CalendarRepublishTests {
+    @Test("crm republish calendar puts every active entry on crm.calendar.v1 again, with its version")
+    func republishEntries() async throws {
+        try await CalendarHarness.run { h in
+            let olga = try await h.seedEmployee(name: "Olga")
+            let visit = EventFixture(responsible: olga, from: at(60), to: at(90))
+            try await h.apply(visit)
+            let gone = EventFixture(responsible: olga, from: at(120), to: at(150))
+            try await h.apply(gone)
+            try await h.apply(gone.next { $0.deleted = true })
+            _ = try await settledTopic(h, "crm.calendar.v1", total: 3)
+            let schema = try #require(h.pool.configuration.searchPath)
+            let republished = try await Republishing.run(CalendarService.republisher(), pool: h.pool, outbox: Outbox(schema: schema))
+            #expect(republished == 1, "only the active entry")
+            let messages = try await settledTopic(h, "crm.calendar.v1", total: 4)
+            let last = try #require(messages.last { $0.key == visit.id })
+            #expect(last.type == "crm.calendar-entry.upserted")
+            #expect(last.version == 1)
         }
     }
 }

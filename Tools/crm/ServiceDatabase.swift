@@ -1,5 +1,6 @@
 import ArgumentParser
 import Attributes
+import CalendarService
 import Documents
 import Events
 import Foundation
@@ -10,13 +11,14 @@ import ServiceKit
 
 /// The service a recovery command works on: its schema and what it can republish.
 enum ServiceName: String, ExpressibleByArgument, CaseIterable {
-    case attributes, events, documents, reporting
+    case attributes, events, documents, calendar, reporting
 
     var schema: String {
         switch self {
         case .attributes: AttributesService.schema
         case .events: EventsService.schema
         case .documents: DocumentsService.schema
+        case .calendar: CalendarService.schema
         case .reporting: ReportingService.schema
         }
     }
@@ -26,6 +28,7 @@ enum ServiceName: String, ExpressibleByArgument, CaseIterable {
         case .attributes: AttributesService.republisher()
         case .events: EventsService.republisher()
         case .documents: DocumentsService.republisher()
+        case .calendar: CalendarService.republisher()
         case .reporting: ReportingService.republisher()
         }
     }
