@@ -61,6 +61,10 @@ public final class ConsumerRuntime: Service, Sendable {
     private let parked = ParkedMessages()
     /// Reports whether batches get applied, for `/health/ready`.
     public let health: ComponentHealth
+    /// Set once a poll came back empty: the member had read everything its partitions held
+    /// then. Work that must not act on a stale projection (e.g. firing reminders after a
+    /// restart) waits for it.
+    public let caughtUp = CaughtUpSignal()
 
     public init(
         consumer: KafkaConsumer, pool: PostgresPool, deadLetterProducer: KafkaProducer, handler: any MessageHandler,
@@ -102,7 +106,10 @@ public final class ConsumerRuntime: Service, Sendable {
             do {
                 batch = try await consumer.poll(maxMessages: configuration.batchSize, timeout: configuration.batchTimeout)
                 // An idle topic is not a failure: a successful poll ends a poll-failure streak.
-                if batch.isEmpty { health.working() }
+                if batch.isEmpty {
+                    health.working()
+                    caughtUp.set()
+                }
             } catch {
                 health.failing("poll failed: \(error)")
                 logger.error("consumer poll failed", metadata: ["error": "\(error)"])
@@ -304,5 +311,26 @@ private final class CurrentConsumer: @unchecked Sendable {
     var value: KafkaConsumer {
         get { lock.withLock { consumer } }
         set { lock.withLock { consumer = newValue } }
+    }
+}
+
+/// A flag set once and read from any thread.
+public final class CaughtUpSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    public init() {}
+
+    public var isSet: Bool { lock.withLock { value } }
+
+    public func set() { lock.withLock { value = true } }
+
+    /// Waits until it is set, or until `timeout` passed (then goes on regardless: a consumer
+    /// that never catches up must not stop the work for good).
+    public func wait(timeout: Duration, poll: Duration = .milliseconds(100)) async {
+        let deadline = ContinuousClock.now + timeout
+        while !isSet, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: poll)
+        }
     }
 }

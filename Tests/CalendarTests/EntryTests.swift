@@ -201,4 +201,18 @@ struct CalendarRepublishTests {
             #expect(last.version == 1)
         }
     }
+
+    @Test("a counterparty rename puts the entries showing its name on crm.calendar.v1 again")
+    func renameRepublishes() async throws {
+        try await CalendarHarness.run { h in
+            let olga = try await h.seedEmployee(name: "Olga")
+            let acme = try await h.seedCounterparty(name: "Acme")
+            let visit = EventFixture(responsible: olga, from: at(60), to: at(90), counterpartyId: acme)
+            try await h.apply(visit)
+            _ = try await settledTopic(h, "crm.calendar.v1", total: 1)
+            _ = try await h.seedCounterparty(id: acme, name: "Acme Renamed", version: 2)
+            let messages = try await settledTopic(h, "crm.calendar.v1", total: 2)
+            #expect(messages.map { $0.data["counterpartyName"] } == ["Acme", "Acme Renamed"])
+        }
+    }
 }

@@ -39,12 +39,13 @@ public enum CalendarService {
         var work: [any Service] = []
         var health: [ComponentHealth] = []
         if backgroundServices {
-            consumers.append(try host.consumer(
+            let projection = try host.consumer(
                 group: "\(name).projection", topics: CalendarProjectionHandler.topics,
-                handler: CalendarProjectionHandler(outbox: host.outbox, reminderLead: settings.reminderLead, now: now)))
+                handler: CalendarProjectionHandler(outbox: host.outbox, reminderLead: settings.reminderLead, now: now))
+            consumers.append(projection)
             let scheduler = ReminderScheduler(
                 pool: host.pool, outbox: host.outbox, lead: settings.reminderLead, pollInterval: settings.reminderPollInterval,
-                now: now, logger: host.logger)
+                now: now, logger: host.logger, projectionCaughtUp: projection.caughtUp)
             work.append(scheduler)
             health.append(scheduler.health)
         }

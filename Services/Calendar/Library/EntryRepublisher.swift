@@ -25,6 +25,24 @@ struct EntryRepublisher: SnapshotRepublisher {
             ORDER BY e.event_id LIMIT \(limit)
             FOR SHARE OF e
             """)
+        return (rows.count, try await Self.enqueue(rows, outbox: outbox, in: transaction))
+    }
+
+    /// The entries that show a counterparty's name, again after it was renamed, so the last
+    /// message of each on the compacted topic carries the current name.
+    static func republish(entriesOf counterparty: UUID, outbox: Outbox, in transaction: PostgresTransaction) async throws {
+        let rows = try await transaction.query("""
+            SELECT e.event_id, e.employee_id, e.number, e.subject, e.channel, e.direction, e.state, e.starts_at, e.ends_at,
+                e.counterparty_id, c.name AS counterparty_name, e.contact_id, e.version
+            FROM entries e LEFT JOIN counterparties c ON c.id = e.counterparty_id
+            WHERE e.active AND e.counterparty_id = \(counterparty)
+            ORDER BY e.event_id
+            """)
+        _ = try await enqueue(rows, outbox: outbox, in: transaction)
+    }
+
+    /// Enqueues an upsert per entry row; returns the last key.
+    private static func enqueue(_ rows: [PostgresRow], outbox: Outbox, in transaction: PostgresTransaction) async throws -> String? {
         var last: String?
         for row in rows {
             let id: UUID = try row.decode("event_id")
@@ -44,7 +62,7 @@ struct EntryRepublisher: SnapshotRepublisher {
                 try await outbox.enqueue(message, topic: Topic.calendar, key: key, in: $0)
             }
         }
-        return (rows.count, last)
+        return last
     }
 }
 

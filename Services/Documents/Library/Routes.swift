@@ -25,7 +25,10 @@ struct DocumentRoutes: Sendable {
         router.get("v1/structure") { request, context in
             try context.require(anyOf: Self.readers)
             let query = try StructureQuery(request: request)
-            return try await pool.withTransaction { try await query.run(in: $0) }
+            return try await pool.withTransaction { transaction in
+                try await Self.readSnapshot(transaction)
+                return try await query.run(in: transaction)
+            }
         }
     }
 
@@ -47,12 +50,18 @@ struct DocumentRoutes: Sendable {
         orders.get { request, context in
             try context.require(anyOf: Self.readers)
             let query = try OrderQuery(kind: kind, request: request)
-            return try await pool.withTransaction { try await query.run(store: store, in: $0) }
+            return try await pool.withTransaction { transaction in
+                try await Self.readSnapshot(transaction)
+                return try await query.run(store: store, in: transaction)
+            }
         }
         orders.get(":id") { _, context in
             let principal = try context.require(anyOf: Self.readers.union([.integration]))
             let id = try Self.id(context)
-            let order = try await pool.withTransaction { try await store.get(id, kind: kind, in: $0) }
+            let order = try await pool.withTransaction { transaction in
+                try await Self.readSnapshot(transaction)
+                return try await store.get(id, kind: kind, in: transaction)
+            }
             // An integration reads back what it created; anything else does not exist for it.
             guard principal.hasAny(of: Self.readers) || order.authorId == principal.subject else {
                 throw Problem.notFound("No \(kind.noun) with id \(id.uuidString.lowercased()).")
@@ -114,5 +123,11 @@ struct DocumentRoutes: Sendable {
         else { throw refused }
         let order = try? await store.get(id, kind: kind, in: transaction)
         guard order?.authorId == principal.subject else { throw refused }
+    }
+
+    /// An order is read in two statements (header, then lines): one snapshot for both, so a
+    /// read racing a PATCH never pairs version 3's total with version 4's lines.
+    private static func readSnapshot(_ transaction: PostgresTransaction) async throws {
+        try await transaction.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
     }
 }

@@ -147,9 +147,15 @@ struct CalendarProjectionHandler: MessageHandler {
                           ("active", active), ("deleted", deleted), ("version", version)],
                 in: transaction)
         } else {
-            try await VersionedUpsert.apply(
+            let previous = try await transaction.query("SELECT name FROM counterparties WHERE id = \(id) FOR UPDATE")
+                .first?.decode("name", as: String.self)
+            let applied = try await VersionedUpsert.apply(
                 table: "counterparties", key: ["id"],
                 columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)], in: transaction)
+            // Entries show the name: a rename goes out on crm.calendar.v1 for each of them.
+            if applied, let previous, previous != name {
+                try await EntryRepublisher.republish(entriesOf: id, outbox: outbox, in: transaction)
+            }
         }
     }
 }

@@ -22,6 +22,9 @@ struct ReminderScheduler: Service {
     let pollInterval: TimeInterval
     let now: @Sendable () -> Date
     let logger: Logger
+    /// The event projection's consumer has read what its partitions held at start: until then a
+    /// reminder could fire for an event cancelled or moved while the service was down.
+    var projectionCaughtUp: CaughtUpSignal?
     /// Fails `/health/ready` when the scheduler has been failing for too long.
     let health = ComponentHealth(name: "reminder scheduler")
 
@@ -32,6 +35,7 @@ struct ReminderScheduler: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            await projectionCaughtUp?.wait(timeout: .seconds(60))
             await realignDueTimes()
             var failures = 0
             while !Task.isCancelled {
