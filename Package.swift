@@ -142,6 +142,8 @@ let package = Package(
         .target(
             name: "TestSupport", dependencies: [
                 "Kafka", "Postgres", "Messaging", "ServiceKit",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -40,7 +40,7 @@ import TestSupport
             #expect(sameInstant(scheduled.reminders.first?.dueAt, rfc3339(at(15))))
 
             // A second instance with its own scheduler, then everything falls due at once.
-            let second = BackgroundInstance(context: h.context, clock: h.clock)
+            let second = calendarInstance(context: h.context, clock: h.clock)
             try await second.start()
             do {
                 h.clock.set(at(20))

@@ -5,11 +5,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Kafka
-import Logging
 import Messaging
 import Postgres
 import ServiceKit
-import ServiceLifecycle
 import Testing
 import TestSupport
 
@@ -51,10 +49,12 @@ struct RepublishTests {
         try await TestKafka.with { kafka in
             try await kafka.cluster?.createTopics(TopicCatalogue.specs(partitions: 3, replicationFactor: 3))
             let environment = ServiceDriver.environment(databaseURL: url, kafka: kafka)
-            let attributes = try await RunningService { try await AttributesService.makeApplication(environment: environment, schema: attributesSchema).0 }
+            let attributes = ApplicationRunner()
+            await attributes.start(try await AttributesService.makeApplication(environment: environment, schema: attributesSchema).0)
             var eventsEnvironment = environment
             eventsEnvironment["CRM_HTTP_PORT"] = String(try freeLocalPort())
-            let events = try await RunningService { try await EventsService.makeApplication(environment: eventsEnvironment, schema: eventsSchema).0 }
+            let events = ApplicationRunner()
+            await events.start(try await EventsService.makeApplication(environment: eventsEnvironment, schema: eventsSchema).0)
             let eventsPool = PostgresPool(.init(url: url, searchPath: eventsSchema, maxConnections: 2))
 
             // Nothing arrives by itself: the topics are empty.
@@ -88,24 +88,6 @@ struct RepublishTests {
             await events.stop()
             await attributes.stop()
         }
-    }
-}
-
-/// A service application run with its background work, stopped gracefully.
-private final class RunningService: Sendable {
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
-
-    init(_ make: () async throws -> CRMApplication) async throws {
-        let application = try await make()
-        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "recovery-test")))
-        self.group = group
-        task = Task { try await group.run() }
-    }
-
-    func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
     }
 }
 

@@ -24,6 +24,7 @@ struct SurveyTests {
                 AttributeSpec(key: "score", type: "integer"),
             ])
             try await harness.waitAttributeSet(kind: "event", version: 1)
+            try await harness.waitFact("project_facts", project, version: 1)
             try await harness.waitFact("project_facts", other, version: 1)
             try await harness.waitFact("employee_facts", anna, version: 1)
 

@@ -25,7 +25,9 @@ struct ReportingHandler: MessageHandler {
         // rollup, which an event of another partition may change at the same time. Batches of
         // all instances are therefore applied one at a time (held until the batch commits; taken
         // again harmlessly for every message), so no delta is lost and no two batches deadlock.
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates'))")
+        // Keyed by schema: reporting deployments (or tests) in other schemas of the database are
+        // not held up.
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates.' || current_schema()))")
         let envelope: CloudEvent<JSONValue>
         do {
             envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))

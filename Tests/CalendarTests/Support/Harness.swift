@@ -4,11 +4,9 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Kafka
-import Logging
 import Messaging
 import Postgres
 import ServiceKit
-import ServiceLifecycle
 import TestSupport
 
 /// A clock the test moves by hand: overdue checks, reminders and the feed all read it, so no
@@ -48,7 +46,7 @@ struct CalendarHarness: Sendable {
     ) async throws {
         try await ServiceDriver.withInstance(schemaPrefix: "cal", extraEnvironment: baseEnvironment.merging(extra) { $1 }) { context in
             let clock = ManualClock(testEpoch)
-            let background = BackgroundInstance(context: context, clock: clock)
+            let background = calendarInstance(context: context, clock: clock)
             try await background.start()
             do {
                 let (application, host) = try await CalendarService.makeApplication(
@@ -144,60 +142,9 @@ struct CalendarHarness: Sendable {
     func restartBackground() async throws { try await background.restart() }
 }
 
-/// The consumers, scheduler and relay of a crm-calendar instance in their own service group,
-/// so a test can stop them gracefully and start a new one (or run two side by side).
-actor BackgroundInstance {
-    private let context: InstanceContext
-    private let clock: ManualClock
-    private let environment: [String: String]
-    private var group: ServiceGroup?
-    private var task: Task<Void, any Error>?
-
-    init(context: InstanceContext, clock: ManualClock, environment: [String: String] = [:]) {
-        self.context = context
-        self.clock = clock
-        self.environment = environment
-    }
-
-    func start() async throws {
-        var environment = context.environment.merging(self.environment) { $1 }
-        environment["CRM_HTTP_PORT"] = String(try freeLocalPort())
-        let clock = self.clock
-        let (application, _) = try await CalendarService.makeApplication(
-            environment: environment, schema: context.schema, now: { clock.now })
-        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "calendar-test-instance")))
-        self.group = group
-        task = Task { try await group.run() }
-    }
-
-    func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await task?.value
-        group = nil
-        task = nil
-    }
-
-    func restart() async throws {
-        await stop()
-        try await start()
-    }
-}
-
-/// Any other service application (e.g. crm-events) run in the test process until stopped.
-actor ApplicationRunner {
-    private var group: ServiceGroup?
-    private var task: Task<Void, any Error>?
-
-    func start(_ application: CRMApplication) {
-        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "test-runner")))
-        self.group = group
-        task = Task { try await group.run() }
-    }
-
-    func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await task?.value
-        group = nil
-        task = nil
+/// The consumers, scheduler and relay of a crm-calendar instance on the test's clock.
+func calendarInstance(context: InstanceContext, clock: ManualClock, environment extra: [String: String] = [:]) -> BackgroundInstance {
+    BackgroundInstance(environment: context.environment.merging(extra) { $1 }) { [schema = context.schema] environment in
+        try await CalendarService.makeApplication(environment: environment, schema: schema, now: { clock.now }).0
     }
 }

@@ -2,11 +2,9 @@ import Contracts
 import Documents
 import Foundation
 import Kafka
-import Logging
 import Messaging
 import Postgres
 import ServiceKit
-import ServiceLifecycle
 import TestSupport
 
 /// The tests speak of "the harness": a driver over one crm-documents instance.
@@ -17,7 +15,9 @@ extension ServiceDriver {
     /// work (consumers, relay) in a second instance on the same schema, as in the crm-events tests.
     static func run(_ body: @escaping @Sendable (Harness) async throws -> Void) async throws {
         try await withInstance(schemaPrefix: "doc", extraEnvironment: ["CRM_DEFAULT_CURRENCY": "RUB"]) { context in
-            let background = BackgroundInstance(environment: context.environment, schema: context.schema)
+            let background = BackgroundInstance(environment: context.environment) { [schema = context.schema] environment in
+                try await DocumentsService.makeApplication(environment: environment, schema: schema).0
+            }
             try await background.start()
             do {
                 let (application, host) = try await DocumentsService.makeApplication(
@@ -162,37 +162,3 @@ struct SeedEvent: Sendable {
     var version = 1
 }
 
-/// The consumers and relay of a crm-documents instance, run in their own service group so a
-/// test can stop them gracefully and start a new one.
-actor BackgroundInstance {
-    private let environment: [String: String]
-    private let schema: String
-    private var group: ServiceGroup?
-    private var task: Task<Void, any Error>?
-
-    init(environment: [String: String], schema: String) {
-        self.environment = environment
-        self.schema = schema
-    }
-
-    func start() async throws {
-        var environment = environment
-        environment["CRM_HTTP_PORT"] = String(try freeLocalPort())
-        let (application, _) = try await DocumentsService.makeApplication(environment: environment, schema: schema)
-        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "test-instance")))
-        self.group = group
-        task = Task { try await group.run() }
-    }
-
-    func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await task?.value
-        group = nil
-        task = nil
-    }
-
-    func restart() async throws {
-        await stop()
-        try await start()
-    }
-}

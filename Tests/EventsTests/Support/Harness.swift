@@ -5,8 +5,6 @@ import Kafka
 import Messaging
 import Postgres
 import ServiceKit
-import ServiceLifecycle
-import Logging
 import TestSupport
 
 /// The tests speak of "the harness": a driver over one crm-events instance.
@@ -25,7 +23,9 @@ extension ServiceDriver {
             "CRM_CALLBACK_SLA": "3600",
             "CRM_TELEPHONY_FALLBACK_EMPLOYEE": fallbackEmployee,
         ]) { context in
-            let background = BackgroundInstance(environment: context.environment, schema: context.schema)
+            let background = BackgroundInstance(environment: context.environment) { [schema = context.schema] environment in
+                try await EventsService.makeApplication(environment: environment, schema: schema).0
+            }
             try await background.start()
             do {
                 let (application, host) = try await EventsService.makeApplication(
@@ -125,37 +125,3 @@ extension ServiceDriver {
     }
 }
 
-/// The consumers and relay of a crm-events instance, run in their own service group so a test
-/// can stop them gracefully (finish the batch, commit, leave the group) and start a new one.
-actor BackgroundInstance {
-    private let environment: [String: String]
-    private let schema: String
-    private var group: ServiceGroup?
-    private var task: Task<Void, any Error>?
-
-    init(environment: [String: String], schema: String) {
-        self.environment = environment
-        self.schema = schema
-    }
-
-    func start() async throws {
-        var environment = environment
-        environment["CRM_HTTP_PORT"] = String(try freeLocalPort())
-        let (application, _) = try await EventsService.makeApplication(environment: environment, schema: schema)
-        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "test-instance")))
-        self.group = group
-        task = Task { try await group.run() }
-    }
-
-    func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await task?.value
-        group = nil
-        task = nil
-    }
-
-    func restart() async throws {
-        await stop()
-        try await start()
-    }
-}

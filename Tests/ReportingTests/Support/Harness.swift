@@ -1,12 +1,10 @@
 import Contracts
 import Foundation
 import Kafka
-import Logging
 import Messaging
 import Postgres
 import Reporting
 import ServiceKit
-import ServiceLifecycle
 import TestSupport
 
 typealias Harness = ServiceDriver
@@ -17,7 +15,7 @@ extension ServiceDriver {
     /// relay in a background instance on the same schema.
     static func run(_ body: @escaping @Sendable (Harness, InstanceContext) async throws -> Void) async throws {
         try await withInstance(schemaPrefix: "rep") { context in
-            let background = ReportingInstance(environment: context.environment, schema: context.schema)
+            let background = reportingInstance(environment: context.environment, schema: context.schema)
             try await background.start()
             do {
                 let (application, host) = try await ReportingService.makeApplication(
@@ -44,7 +42,7 @@ extension ServiceDriver {
         let schema = TestDatabase.uniqueSchema("rep2")
         var environment = context.environment
         environment["CRM_REPORTING_CONSUMER_GROUP"] = "crm-reporting-rebuild-\(UUID().uuidString.prefix(8))"
-        let background = ReportingInstance(environment: environment, schema: schema)
+        let background = reportingInstance(environment: environment, schema: schema)
         try await background.start()
         do {
             let (application, host) = try await ReportingService.makeApplication(
@@ -65,35 +63,8 @@ extension ServiceDriver {
 }
 
 /// The consumer and relay of a crm-reporting instance in their own service group.
-actor ReportingInstance {
-    private let environment: [String: String]
-    private let schema: String
-    private var group: ServiceGroup?
-    private var task: Task<Void, any Error>?
-
-    init(environment: [String: String], schema: String) {
-        self.environment = environment
-        self.schema = schema
-    }
-
-    func start() async throws {
-        var environment = environment
-        environment["CRM_HTTP_PORT"] = String(try freeLocalPort())
-        let (application, _) = try await ReportingService.makeApplication(environment: environment, schema: schema)
-        let group = ServiceGroup(configuration: .init(services: [application.application], logger: Logger(label: "test-instance")))
-        self.group = group
-        task = Task { try await group.run() }
-    }
-
-    func stop() async {
-        await group?.triggerGracefulShutdown()
-        _ = try? await task?.value
-        group = nil
-        task = nil
-    }
-
-    func restart() async throws {
-        await stop()
-        try await start()
+func reportingInstance(environment: [String: String], schema: String) -> BackgroundInstance {
+    BackgroundInstance(environment: environment) { environment in
+        try await ReportingService.makeApplication(environment: environment, schema: schema).0
     }
 }
