@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries from Debian packages, never vendored.
@@ -68,26 +69,27 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ], path: "Shared/ServiceKit", swiftSettings: strict),
 
         // Services: a library each (tests run it in-process) and a thin executable.
         .target(
             name: "Attributes", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
-            path: "Services/Attributes/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+            path: "Services/Attributes/Library", resources: [.copy("Migrations"), .copy("OpenAPI")], swiftSettings: strict),
         .executableTarget(
             name: "crm-attributes", dependencies: ["Attributes"],
             path: "Services/Attributes/Executable", swiftSettings: strict),
 
         .target(
             name: "Events", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
-            path: "Services/Events/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+            path: "Services/Events/Library", resources: [.copy("Migrations"), .copy("OpenAPI")], swiftSettings: strict),
         .executableTarget(
             name: "crm-events", dependencies: ["Events"],
             path: "Services/Events/Executable", swiftSettings: strict),
 
         .target(
             name: "Documents", dependencies: ["ServiceKit", "Messaging", "Postgres", "Kafka", "Contracts"],
-            path: "Services/Documents/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+            path: "Services/Documents/Library", resources: [.copy("Migrations"), .copy("OpenAPI")], swiftSettings: strict),
         .executableTarget(
             name: "crm-documents", dependencies: ["Documents"],
             path: "Services/Documents/Executable", swiftSettings: strict),
@@ -100,7 +102,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            path: "Services/Calendar/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+            path: "Services/Calendar/Library", resources: [.copy("Migrations"), .copy("OpenAPI")], swiftSettings: strict),
         .executableTarget(
             name: "crm-calendar", dependencies: ["CalendarService"],
             path: "Services/Calendar/Executable", swiftSettings: strict),
@@ -112,7 +114,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Services/Reporting/Library", resources: [.copy("Migrations")], swiftSettings: strict),
+            path: "Services/Reporting/Library", resources: [.copy("Migrations"), .copy("OpenAPI")], swiftSettings: strict),
         .executableTarget(
             name: "crm-reporting", dependencies: ["Reporting"],
             path: "Services/Reporting/Executable", swiftSettings: strict),

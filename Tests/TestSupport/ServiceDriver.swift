@@ -20,11 +20,18 @@ public struct ServiceDriver: Sendable {
     public let pool: PostgresPool
     /// Stops the instance's background work (consumers, relay) and starts it again.
     public let restart: @Sendable () async throws -> Void
+    /// The service's name (`crm-events`), under which its exchanges are recorded for the
+    /// OpenAPI conformance check (``ConformanceRecorder``).
+    public let service: String
+    /// The routes its router serves, for the OpenAPI coverage test.
+    public let routes: Set<String>
 
     public init(
-        client: any TestClientProtocol, kafka: TestKafka, issuer: TokenIssuer, producer: KafkaProducer, pool: PostgresPool,
-        restart: @escaping @Sendable () async throws -> Void = {}
+        application: CRMApplication, client: any TestClientProtocol, kafka: TestKafka, issuer: TokenIssuer, producer: KafkaProducer,
+        pool: PostgresPool, restart: @escaping @Sendable () async throws -> Void = {}
     ) {
+        self.service = application.configuration.serviceName
+        self.routes = application.routes
         self.client = client
         self.kafka = kafka
         self.issuer = issuer
@@ -75,7 +82,11 @@ public struct ServiceDriver: Sendable {
         }
         let response = try await client.execute(
             uri: path, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
-        return HarnessResponse(status: Int(response.status.code), headers: response.headers, text: String(buffer: response.body))
+        let text = String(buffer: response.body)
+        ConformanceRecorder.record(
+            service: service, method: method, target: path, requestHeaders: fields, requestBody: json,
+            status: Int(response.status.code), responseHeaders: response.headers, responseBody: text)
+        return HarnessResponse(status: Int(response.status.code), headers: response.headers, text: text)
     }
 
     /// Reads `topic` from the beginning with a fresh consumer group until `count` messages

@@ -32,7 +32,9 @@ public enum AttributesService {
             catalogs: CatalogStore(outbox: host.outbox, values: values, validator: FieldValidator(defaultCountryCode: countryCode)),
             sets: sets, values: values, defaultCountryCode: countryCode, idempotency: host.idempotency)
         let knownObjects = try host.consumer(topics: [Topic.events, Topic.documents], handler: KnownObjectsHandler())
-        let application = try await host.application(consumers: [knownObjects]) { router in
+        let application = try await host.application(
+            consumers: [knownObjects], openAPI: try OpenAPIDocument(resourceIn: .module)
+        ) { router in
             routes.register(on: router)
         }
         return (application, host)

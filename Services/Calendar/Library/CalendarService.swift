@@ -54,7 +54,7 @@ public enum CalendarService {
             limiter: FeedRateLimiter(requestsPerMinute: settings.feedRateLimit), now: now)
         let application = try await host.application(
             consumers: consumers, publicPaths: publicPaths, extraServices: work, extraHealth: health,
-            backgroundServices: backgroundServices
+            backgroundServices: backgroundServices, openAPI: try OpenAPIDocument(resourceIn: .module)
         ) { router in
             routes.register(on: router)
         }

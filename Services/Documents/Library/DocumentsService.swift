@@ -39,7 +39,9 @@ public enum DocumentsService {
                 group: "\(name).events", topics: EventProjectionHandler.topics, handler: EventProjectionHandler()))
         }
         let routes = DocumentRoutes(pool: host.pool, store: store, idempotency: host.idempotency)
-        let application = try await host.application(consumers: consumers, backgroundServices: backgroundServices) { router in
+        let application = try await host.application(
+            consumers: consumers, backgroundServices: backgroundServices, openAPI: try OpenAPIDocument(resourceIn: .module)
+        ) { router in
             routes.register(on: router)
         }
         return (application, host)

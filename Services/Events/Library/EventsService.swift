@@ -42,7 +42,9 @@ public enum EventsService {
                     fallbackEmployee: settings.fallbackEmployee)))
         }
         let routes = EventRoutes(pool: host.pool, store: store, idempotency: host.idempotency)
-        let application = try await host.application(consumers: consumers, backgroundServices: backgroundServices) { router in
+        let application = try await host.application(
+            consumers: consumers, backgroundServices: backgroundServices, openAPI: try OpenAPIDocument(resourceIn: .module)
+        ) { router in
             routes.register(on: router)
         }
         return (application, host)

@@ -35,7 +35,9 @@ public enum ReportingService {
                 handler: ReportingHandler(publisher: ReportPublisher(outbox: host.outbox))))
         }
         let routes = ReportRoutes(pool: host.pool)
-        let application = try await host.application(consumers: consumers, backgroundServices: backgroundServices) { router in
+        let application = try await host.application(
+            consumers: consumers, backgroundServices: backgroundServices, openAPI: try OpenAPIDocument(resourceIn: .module)
+        ) { router in
             routes.register(on: router)
         }
         return (application, host)

@@ -26,12 +26,16 @@ public struct CRMApplication: Sendable {
     /// The Hummingbird application, background services included. Tests drive it without a
     /// socket: `try await app.application.test(.router) { client in ... }`.
     public let application: HTTPApplication
+    /// Every route the router serves as `METHOD /path/{}` (parameter names blanked), for the
+    /// test that holds them to the OpenAPI document (``OpenAPIDocument/operations``).
+    public let routes: Set<String>
 
     /// - Parameters:
     ///   - publicPaths: path patterns served without a token besides health and metrics
     ///     (see ``PublicPaths``), e.g. `/v1/calendars/*/feed.ics`.
     ///   - services: run alongside the HTTP server; they start in this order and stop in reverse,
     ///     after the HTTP server has stopped taking requests.
+    ///   - openAPI: the service's document, served at `GET /openapi.json` without a token.
     ///   - tokenVerifier: defaults to one built from `configuration`'s JWT settings.
     ///   - configureRouter: adds the service's routes; they sit behind all the shared middleware.
     public init(
@@ -39,6 +43,7 @@ public struct CRMApplication: Sendable {
         publicPaths: [String] = [],
         readinessChecks: [ReadinessCheck] = [],
         services: [any Service] = [],
+        openAPI: OpenAPIDocument? = nil,
         tokenVerifier: TokenVerifier? = nil,
         logger: Logger? = nil,
         configureRouter: (Router<CRMRequestContext>) throws -> Void
@@ -58,13 +63,16 @@ public struct CRMApplication: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: BodyLimitMiddleware(maxBytes: configuration.maxRequestBodyBytes))
-        router.add(middleware: AuthenticationMiddleware(verifier: verifier, publicPaths: PublicPaths(publicPaths)))
+        let openPaths = publicPaths + (openAPI == nil ? [] : [OpenAPIRoute.path])
+        router.add(middleware: AuthenticationMiddleware(verifier: verifier, publicPaths: PublicPaths(openPaths)))
         HealthRoutes(readinessChecks: readinessChecks).register(on: router)
         PrometheusMetrics.register(on: router)
+        if let openAPI { OpenAPIRoute(document: openAPI).register(on: router) }
         try configureRouter(router)
 
         self.configuration = configuration
         self.logger = logger
+        self.routes = Set(router.routes.map { "\($0.method) \(OpenAPIDocument.normalizedPath($0.path.description))" })
         self.application = Application(
             router: router,
             configuration: .init(

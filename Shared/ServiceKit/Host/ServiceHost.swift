@@ -74,12 +74,14 @@ public struct ServiceHost: Sendable {
     /// `extraServices` are a service's own background work (e.g. a reminder scheduler); they
     /// start after the relay and stop before it. `extraHealth` adds their health to readiness.
     ///
+    /// `openAPI` is the service's document, served at `GET /openapi.json`.
+    ///
     /// With `backgroundServices: false` the application only serves HTTP (its outbox rows wait for
     /// another instance's relay); tests use that to restart the background work on its own.
     public func application(
         consumers: [ConsumerRuntime] = [], publicPaths: [String] = [], readinessChecks: [ReadinessCheck] = [],
         extraServices: [any Service] = [], extraHealth: [ComponentHealth] = [],
-        backgroundServices: Bool = true,
+        backgroundServices: Bool = true, openAPI: OpenAPIDocument? = nil,
         configureRouter: (Router<CRMRequestContext>) throws -> Void
     ) async throws -> CRMApplication {
         let relay = OutboxRelay(outbox: outbox, pool: pool, producer: producer, logger: logger)
@@ -92,7 +94,7 @@ public struct ServiceHost: Sendable {
         let services: [any Service] = [ResourceCloser(producer: producer, pool: pool)] + background
         return try await CRMApplication(
             configuration: configuration, publicPaths: publicPaths, readinessChecks: [database, pipeline] + readinessChecks,
-            services: services, logger: logger, configureRouter: configureRouter)
+            services: services, openAPI: openAPI, logger: logger, configureRouter: configureRouter)
     }
 }
 

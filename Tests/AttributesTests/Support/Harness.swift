@@ -14,6 +14,7 @@ extension ServiceDriver {
                 environment: context.environment, schema: context.schema)
             try await application.application.test(.router) { client in
                 try await body(ServiceDriver(
+                    application: application,
                     client: client, kafka: context.kafka, issuer: context.issuer, producer: context.producer, pool: host.pool))
             }
         }

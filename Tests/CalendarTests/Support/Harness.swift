@@ -53,6 +53,7 @@ struct CalendarHarness: Sendable {
                     environment: context.environment, schema: context.schema, backgroundServices: false, now: { clock.now })
                 try await application.application.test(.router) { client in
                     let driver = ServiceDriver(
+                        application: application,
                         client: client, kafka: context.kafka, issuer: context.issuer, producer: context.producer,
                         pool: host.pool, restart: { try await background.restart() })
                     try await body(CalendarHarness(driver: driver, clock: clock, context: context, background: background))

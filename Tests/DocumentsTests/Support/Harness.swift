@@ -24,6 +24,7 @@ extension ServiceDriver {
                     environment: context.environment, schema: context.schema, backgroundServices: false)
                 try await application.application.test(.router) { client in
                     let driver = ServiceDriver(
+                        application: application,
                         client: client, kafka: context.kafka, issuer: context.issuer, producer: context.producer,
                         pool: host.pool, restart: { try await background.restart() })
                     try await body(driver)

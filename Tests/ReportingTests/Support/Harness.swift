@@ -22,6 +22,7 @@ extension ServiceDriver {
                     environment: context.environment, schema: context.schema, backgroundServices: false)
                 try await application.application.test(.router) { client in
                     let driver = ServiceDriver(
+                        application: application,
                         client: client, kafka: context.kafka, issuer: context.issuer, producer: context.producer,
                         pool: host.pool, restart: { try await background.restart() })
                     try await body(driver, context)
@@ -49,6 +50,7 @@ extension ServiceDriver {
                 environment: environment, schema: schema, backgroundServices: false)
             try await application.application.test(.router) { client in
                 let driver = ServiceDriver(
+                    application: application,
                     client: client, kafka: context.kafka, issuer: context.issuer, producer: context.producer, pool: host.pool)
                 try await body(driver)
             }
