@@ -59,8 +59,9 @@ struct RelayPipelineTests {
                 let relay = startRelay(schema: schema, pool: pool, producer: producer, configuration: Self.pipelined)
                 try await Task.sleep(for: .seconds(3))
                 let stuck = try await pool.query("SELECT count(*) AS n FROM outbox")[0].decode("n", as: Int.self)
+                // Rows of the other partitions are delivered meanwhile, but nothing after the first
+                // failed row is deleted: those rows go out again with it.
                 #expect(stuck > 0, "some rows wait for broker 1")
-                #expect(stuck < keys.count * 20, "rows of the other partitions went out")
                 try await cluster.setBrokerUp(1)
 
                 let consumer = try KafkaConsumer(configuration: kafka.consumerConfiguration, groupID: "g-\(topic)", topics: [topic])
