@@ -51,7 +51,6 @@ actor CallTracker {
 
     func didPublish(_ calls: Range<Int>, at instant: ContinuousClock.Instant) {
         if firstPublish == nil { firstPublish = instant }
-        lastPublish = instant
         for call in calls { publishedAt[call] = instant }
         published = max(published, calls.upperBound)
     }
@@ -97,12 +96,14 @@ actor CallTracker {
 
     func count(_ hop: Hop) -> Int { counts[hop] ?? 0 }
 
-    private(set) var lastPublish: ContinuousClock.Instant?
+    private(set) var acknowledged: ContinuousClock.Instant?
 
-    /// From the first publish to the last.
+    func didAcknowledge(at instant: ContinuousClock.Instant) { acknowledged = instant }
+
+    /// From the first publish until the broker acknowledged the last call.
     var publishSeconds: Double? {
-        guard let firstPublish, let lastPublish else { return nil }
-        return (lastPublish - firstPublish).inSeconds
+        guard let firstPublish, let acknowledged else { return nil }
+        return (acknowledged - firstPublish).inSeconds
     }
 
     /// From the first publish until the last call was seen at `hop`; nil unless all were.

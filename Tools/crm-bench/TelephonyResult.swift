@@ -16,7 +16,7 @@ struct TelephonyResult {
 
     func print(rate: Double?) {
         if let publishSeconds {
-            Swift.print(String(format: "  published %d calls in %.1f s (%.0f calls/s offered)%@", calls, publishSeconds,
+            Swift.print(String(format: "  published %d calls, acknowledged by the broker within %.2f s (%.0f calls/s)%@", calls, publishSeconds,
                                Double(calls) / max(publishSeconds, 0.001),
                                publishFailures > 0 ? ", \(publishFailures) refused by the broker" : ""))
         }

@@ -123,6 +123,7 @@ struct TelephonyRun {
         for deliveries in pending {
             for case .failure in await deliveries.results() { failures += 1 }
         }
+        await tracker.didAcknowledge(at: ContinuousClock.now)
         return failures
     }
 
