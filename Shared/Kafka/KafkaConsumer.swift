@@ -22,7 +22,19 @@ public final class KafkaConsumer: Sendable {
         logger: Logger = Logger(label: "crm.kafka.consumer")
     ) throws {
         let effective = configuration.merged(
-            defaults: ["auto.offset.reset": "earliest", "client.id": "crm"],
+            defaults: [
+                "auto.offset.reset": "earliest", "client.id": "crm",
+                // How long a broker may hold a fetch that finds no new data. librdkafka's 500 ms
+                // is invisible on a real broker, which answers as soon as data arrives, but the
+                // dev broker (the mock cluster) holds every empty fetch for the full wait and
+                // ignores what is produced meanwhile: each hop of a light load then waits up to
+                // 500 ms. A short wait costs only idle fetch requests.
+                "fetch.wait.max.ms": KafkaConsumer.defaultFetchWaitMilliseconds,
+                // Prefetch bounds memory, not speed: a few batches' worth keeps the runtime fed,
+                // while librdkafka's 64 MB per consumer would be most of a service's memory
+                // budget during a burst (librdkafka caps fetch.max.bytes to it).
+                "queued.max.messages.kbytes": "8192",
+            ],
             overrides: [
                 "group.id": groupID,
                 "enable.auto.commit": "false",
@@ -52,8 +64,14 @@ public final class KafkaConsumer: Sendable {
         self.logger = logger
     }
 
-    /// Collects up to `maxMessages`, returning early once `timeout` has passed. An empty array
-    /// means nothing arrived in time.
+    /// The default `fetch.wait.max.ms` (`CRM_KAFKA_FETCH_WAIT_MAX_MS` overrides it).
+    public static let defaultFetchWaitMilliseconds = "25"
+
+    /// Waits up to `timeout` for the first message, then takes what librdkafka already holds
+    /// locally (up to `maxMessages`) and returns without waiting for more: a light load is
+    /// handled as it arrives instead of waiting for a full batch, and under a heavy load the
+    /// batches fill from the prefetched queue on their own. An empty array means nothing
+    /// arrived in time.
     public func poll(maxMessages: Int, timeout: Duration) async throws -> [KafkaMessage] {
         guard !handle.isClosed else { throw KafkaError.closed }
         let native = handle
@@ -64,11 +82,22 @@ public final class KafkaConsumer: Sendable {
             let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, budget)) * 1_000_000
             state.batch.removeAll()
             defer { state.batch.removeAll() }
+            // Set once a message (or an error) came: from then on only what is already queued.
+            var drainingQueue = false
             while state.batch.count < maxMessages {
-                let now = DispatchTime.now().uptimeNanoseconds
-                guard now < deadline else { break }
-                let wait = Int32(min(100, (deadline - now) / 1_000_000))
-                guard let message = rd_kafka_consumer_poll(native.pointer, max(wait, 1)) else { continue }
+                let wait: Int32
+                if drainingQueue {
+                    wait = 0
+                } else {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    guard now < deadline else { break }
+                    // Short slices keep rebalances and a closing handle served while idle.
+                    wait = max(1, Int32(min(100, (deadline - now) / 1_000_000)))
+                }
+                guard let message = rd_kafka_consumer_poll(native.pointer, wait) else {
+                    if drainingQueue { break }
+                    continue
+                }
                 defer { rd_kafka_message_destroy(message) }
                 let error = message.pointee.err
                 if error != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -77,6 +106,7 @@ public final class KafkaConsumer: Sendable {
                     continue
                 }
                 state.batch.append(KafkaMessage(copying: message))
+                drainingQueue = true
             }
             return state.batch
         }

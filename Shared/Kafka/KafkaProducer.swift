@@ -48,15 +48,19 @@ public final class KafkaProducer: Sendable {
     /// with ``KafkaError/heldBack`` without being sent, so a key's messages never overtake one
     /// that did not go out.
     public func send(_ records: [ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>] {
-        struct TopicKey: Hashable {
-            let topic: String
-            let key: [UInt8]?
-        }
+        var refusedKeys = RefusedKeys()
+        return await enqueue(records, holdingBack: &refusedKeys).results()
+    }
+
+    /// Enqueues the records in order and returns without waiting for the broker: the caller
+    /// awaits ``PendingDeliveries/results()`` when it needs them, and may enqueue more meanwhile
+    /// (a pipeline). `refusedKeys` carries the hold-back rule of the batch `send`
+    /// across calls: a record whose topic and key were refused at enqueue time, in this call or an
+    /// earlier one that shared the set, fails with ``KafkaError/heldBack`` and is not sent.
+    public func enqueue(_ records: [ProducerRecord], holdingBack refusedKeys: inout RefusedKeys) async -> PendingDeliveries {
         let collector = ResultCollector(count: records.count)
-        var refusedKeys: Set<TopicKey> = []
         for (index, record) in records.enumerated() {
-            let topicKey = TopicKey(topic: record.topic, key: record.key)
-            if refusedKeys.contains(topicKey) {
+            if refusedKeys.contains(record) {
                 collector.set(index, .failure(.heldBack))
                 continue
             }
@@ -64,11 +68,11 @@ public final class KafkaProducer: Sendable {
                 try await enqueue(record) { collector.set(index, $0) }
             } catch {
                 let failure = error as? KafkaError ?? KafkaError(code: -1, message: "\(error)")
-                if failure.isPermanentDeliveryFailure { refusedKeys.insert(topicKey) }
+                if failure.isPermanentDeliveryFailure { refusedKeys.insert(record) }
                 collector.set(index, .failure(failure))
             }
         }
-        return await collector.results()
+        return PendingDeliveries(collector: collector)
     }
 
     /// Waits until every enqueued message was delivered or failed, up to the timeout.
@@ -172,6 +176,41 @@ public final class KafkaProducer: Sendable {
 private final class DeliveryCompletion: Sendable {
     let body: @Sendable (Result<DeliveryReport, KafkaError>) -> Void
     init(_ body: @escaping @Sendable (Result<DeliveryReport, KafkaError>) -> Void) { self.body = body }
+}
+
+/// The delivery reports of records ``KafkaProducer/enqueue(_:holdingBack:)`` handed to
+/// librdkafka, arriving on the producer's poll thread.
+public struct PendingDeliveries: Sendable {
+    fileprivate let collector: ResultCollector
+
+    /// One result per record, in order, once all arrived; cancelling the waiting task returns at
+    /// once with the missing ones failed as ``KafkaError/cancelled``.
+    public func results() async -> [Result<DeliveryReport, KafkaError>] {
+        await collector.results()
+    }
+}
+
+/// The topics and keys whose record librdkafka refused for good at enqueue time: their later
+/// records are held back (per-key order). Share one set across the calls of a pipeline.
+public struct RefusedKeys: Sendable {
+    private struct TopicKey: Hashable {
+        let topic: String
+        let key: [UInt8]?
+    }
+
+    private var keys: Set<TopicKey> = []
+
+    public init() {}
+
+    public var isEmpty: Bool { keys.isEmpty }
+
+    func contains(_ record: ProducerRecord) -> Bool {
+        !keys.isEmpty && keys.contains(TopicKey(topic: record.topic, key: record.key))
+    }
+
+    mutating func insert(_ record: ProducerRecord) {
+        keys.insert(TopicKey(topic: record.topic, key: record.key))
+    }
 }
 
 /// Gathers one result per record; `results()` returns once all arrived, or at once when the

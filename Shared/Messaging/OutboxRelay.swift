@@ -15,11 +15,17 @@ import ServiceLifecycle
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         public var batchSize: Int
+        /// Batches handed to the producer whose delivery reports have not all arrived yet.
+        public var maxBatchesInFlight: Int
         public var pollInterval: Duration
         public var standbyInterval: Duration
 
-        public init(batchSize: Int = 500, pollInterval: Duration = .seconds(1), standbyInterval: Duration = .seconds(2)) {
+        public init(
+            batchSize: Int = 500, maxBatchesInFlight: Int = 4, pollInterval: Duration = .seconds(1),
+            standbyInterval: Duration = .seconds(2)
+        ) {
             self.batchSize = batchSize
+            self.maxBatchesInFlight = max(1, maxBatchesInFlight)
             self.pollInterval = pollInterval
             self.standbyInterval = standbyInterval
         }
@@ -121,59 +127,47 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Publishes batches until the outbox is empty (true) or a delivery failed transiently
-    /// (false). Before each batch it checks the lease: a broken lease session means the lock is
-    /// gone and another relay may take over, so this one must stop publishing.
+    /// (false). Up to `maxBatchesInFlight` batches are with the producer at once: while the
+    /// oldest one's delivery reports arrive, the later ones are already being sent, and each
+    /// batch is settled (refused rows parked, the delivered prefix deleted) in id order as its
+    /// reports complete. Before each batch it checks the lease: a broken lease session means the
+    /// lock is gone and another relay may take over, so this one must stop publishing.
     ///
     /// Rows of a key that has a parked row wait behind it (per-key order is the contract); every
-    /// other key goes on.
+    /// other key goes on. A key refused when it is enqueued is held back in the rest of its batch
+    /// (``RefusedKeys``), and no new batch is selected until the pipeline has settled, its row
+    /// parked: from then on the query leaves the key out. A refusal that only a delivery report
+    /// tells (the producer checks size and topic before sending, so this is rare) cannot stop
+    /// later rows of its key already in flight.
     private func drain(holding lease: PostgresConnection) async throws -> Bool {
+        var pipeline: [InFlightBatch] = []
+        var refusedKeys = RefusedKeys()
         while !Task.isCancelled {
-            try await lease.execute("SELECT 1")
-            let rows = try await pool.query("""
-                SELECT id, topic, message_key, payload, headers FROM outbox o
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM outbox_parked p
-                    WHERE p.topic = o.topic AND (p.message_key = o.message_key OR (p.message_key IS NULL AND o.message_key IS NULL)))
-                ORDER BY id LIMIT \(configuration.batchSize)
-                """)
-            if rows.isEmpty {
+            if pipeline.isEmpty { refusedKeys = RefusedKeys() }
+            while pipeline.count < configuration.maxBatchesInFlight, refusedKeys.isEmpty, !Task.isCancelled {
+                try await lease.execute("SELECT 1")
+                let batch = try await nextBatch(excluding: pipeline.flatMap(\.ids))
+                guard !batch.ids.isEmpty else { break }
+                let deliveries = await producer.enqueue(batch.records, holdingBack: &refusedKeys)
+                pipeline.append(InFlightBatch(ids: batch.ids, records: batch.records, deliveries: deliveries))
+            }
+            guard !pipeline.isEmpty else {
                 backlog.record(0)
                 return true
             }
-            var ids: [Int64] = []
-            var records: [ProducerRecord] = []
-            for row in rows {
-                ids.append(try row.decode("id", as: Int64.self))
-                let headers = try row.decode("headers", as: PostgresJSON.self).decode([String: String].self)
-                records.append(ProducerRecord(
-                    topic: try row.decode("topic"), key: try row.decodeIfPresent("message_key", as: String.self),
-                    value: try row.decode("payload", as: String.self),
-                    headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
-            }
-            let results = await producer.send(records)
+            let oldest = pipeline.removeFirst()
+            let results = await oldest.deliveries.results()
             let outcome = DrainOutcome(results)
-            if !outcome.refused.isEmpty {
-                try await pool.withTransaction { transaction in
-                    for (index, error) in outcome.refused {
-                        try await self.parked.park(outboxRow: ids[index], error: "\(error)", in: transaction)
-                    }
-                }
-                parkedCount.increment(by: Int64(outcome.refused.count))
-                for (index, error) in outcome.refused {
-                    logger.error("outbox row parked: the broker refuses it for good; its key waits until an operator retries or drops it", metadata: [
-                        "id": "\(ids[index])", "topic": "\(records[index].topic)", "error": "\(error)",
-                    ])
-                }
-            }
-            let delivered = outcome.delivered.map { ids[$0] }
-            if !delivered.isEmpty {
-                try await pool.execute("DELETE FROM outbox WHERE id = ANY(\(delivered))")
-                published.increment(by: Int64(delivered.count))
-            }
-            // Counted only when the drain stops early; an emptied outbox records 0 above. Counting
-            // after every batch would cost as much as the batch itself.
+            try await settle(oldest, outcome)
             if let transient = outcome.transientFailure {
+                // Rows after the failure — the rest of this batch and every later batch in
+                // flight — stay in the outbox and are sent again with it, delivered or not, so
+                // the last message of every key on a compacted topic stays the newest. Their
+                // reports are awaited only so that nothing of this drain is left in flight.
+                for later in pipeline { _ = await later.deliveries.results() }
                 let failed = results.count - outcome.delivered.count - outcome.refused.count
+                // Counted only when the drain stops early; an emptied outbox records 0 above.
+                // Counting after every batch would cost as much as the batch itself.
                 let remaining = try await pool.query("SELECT count(*) AS n FROM outbox").first?.decode("n", as: Int.self) ?? 0
                 backlog.record(remaining)
                 failures.increment(by: Int64(failed))
@@ -184,6 +178,60 @@ public final class OutboxRelay: Service, Sendable {
         }
         return true
     }
+
+    /// The next rows in id order, leaving out those already in the pipeline and those whose key
+    /// waits behind a parked row.
+    private func nextBatch(excluding inFlight: [Int64]) async throws -> (ids: [Int64], records: [ProducerRecord]) {
+        let rows = try await pool.query("""
+            SELECT id, topic, message_key, payload, headers FROM outbox o
+            WHERE o.id <> ALL(\(inFlight)) AND NOT EXISTS (
+                SELECT 1 FROM outbox_parked p
+                WHERE p.topic = o.topic AND (p.message_key = o.message_key OR (p.message_key IS NULL AND o.message_key IS NULL)))
+            ORDER BY id LIMIT \(configuration.batchSize)
+            """)
+        var ids: [Int64] = []
+        var records: [ProducerRecord] = []
+        ids.reserveCapacity(rows.count)
+        records.reserveCapacity(rows.count)
+        for row in rows {
+            ids.append(try row.decode("id", as: Int64.self))
+            let headers = try row.decode("headers", as: PostgresJSON.self).decode([String: String].self)
+            records.append(ProducerRecord(
+                topic: try row.decode("topic"), key: try row.decodeIfPresent("message_key", as: String.self),
+                value: try row.decode("payload", as: String.self),
+                headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
+        }
+        return (ids, records)
+    }
+
+    /// Parks the batch's refused rows and deletes its delivered prefix, in one statement each.
+    private func settle(_ batch: InFlightBatch, _ outcome: DrainOutcome) async throws {
+        if !outcome.refused.isEmpty {
+            try await pool.withTransaction { transaction in
+                for (index, error) in outcome.refused {
+                    try await self.parked.park(outboxRow: batch.ids[index], error: "\(error)", in: transaction)
+                }
+            }
+            parkedCount.increment(by: Int64(outcome.refused.count))
+            for (index, error) in outcome.refused {
+                logger.error("outbox row parked: the broker refuses it for good; its key waits until an operator retries or drops it", metadata: [
+                    "id": "\(batch.ids[index])", "topic": "\(batch.records[index].topic)", "error": "\(error)",
+                ])
+            }
+        }
+        let delivered = outcome.delivered.map { batch.ids[$0] }
+        if !delivered.isEmpty {
+            try await pool.execute("DELETE FROM outbox WHERE id = ANY(\(delivered))")
+            published.increment(by: Int64(delivered.count))
+        }
+    }
+}
+
+/// Outbox rows handed to the producer whose delivery reports are still arriving.
+private struct InFlightBatch: Sendable {
+    let ids: [Int64]
+    let records: [ProducerRecord]
+    let deliveries: PendingDeliveries
 }
 
 /// What one batch's delivery reports mean for its rows.

@@ -11,10 +11,11 @@ struct Note: Codable, Sendable, Equatable {
 }
 
 /// Starts a relay for the schema's outbox in a task; cancel the task to stop it.
-func startRelay(schema: String, pool: PostgresPool, producer: KafkaProducer) -> Task<Void, any Error> {
-    let relay = OutboxRelay(
-        outbox: Outbox(schema: schema), pool: pool, producer: producer,
-        configuration: .init(batchSize: 100, pollInterval: .milliseconds(200), standbyInterval: .milliseconds(200)))
+func startRelay(
+    schema: String, pool: PostgresPool, producer: KafkaProducer,
+    configuration: OutboxRelay.Configuration = .init(batchSize: 100, pollInterval: .milliseconds(200), standbyInterval: .milliseconds(200))
+) -> Task<Void, any Error> {
+    let relay = OutboxRelay(outbox: Outbox(schema: schema), pool: pool, producer: producer, configuration: configuration)
     return Task { try await relay.run() }
 }
 

@@ -12,7 +12,10 @@ import Postgres
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench", abstract: "Benchmarks that print figures.",
-        subcommands: [MessagingBench.self, HistoryBench.self, StructureBench.self, OrderBench.self, CalendarBench.self, ReportingBench.self])
+        subcommands: [
+            MessagingBench.self, HistoryBench.self, StructureBench.self, OrderBench.self, CalendarBench.self, ReportingBench.self,
+            TelephonyBench.self,
+        ])
 }
 
 struct MessagingBench: AsyncParsableCommand {
@@ -49,7 +52,9 @@ struct MessagingBench: AsyncParsableCommand {
         print("crm-bench messaging: \(messages) messages, Kafka \(brokers.map { "at \($0)" } ?? "embedded, 3 brokers"), PostgreSQL at \(redacted(url))")
         let rawProduce = try await run.rawProduce()
         let relay = try await run.relayThroughput()
+        let unpipelined = try await run.relayThroughput(maxBatchesInFlight: 1)
         report("outbox → topic (relay)", relay, ceiling: "raw librdkafka produce", rawProduce)
+        print(line("relay, one batch in flight", unpipelined) + String(format: "  (%.0f%% of raw produce)", unpipelined / rawProduce * 100))
         let rawInsert = try await run.rawInserts()
         let rawConsume = try await run.rawConsume()
         let runtime = try await run.consumerRuntimeThroughput()

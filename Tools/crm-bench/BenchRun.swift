@@ -61,9 +61,10 @@ struct BenchRun {
         return rate
     }
 
-    /// Outbox rows (already committed) until the relay has published and deleted them all.
-    func relayThroughput() async throws -> Double {
-        let topic = try await topic("relay")
+    /// Outbox rows (already committed) until the relay has published and deleted them all, with
+    /// the services' relay configuration; `maxBatchesInFlight: 1` is the relay without pipelining.
+    func relayThroughput(maxBatchesInFlight: Int = OutboxRelay.Configuration().maxBatchesInFlight) async throws -> Double {
+        let topic = try await topic("relay-\(maxBatchesInFlight)")
         let outbox = Outbox(schema: schema)
         for chunk in stride(from: 0, to: messages, by: 500) {
             try await pool.withTransaction { transaction in
@@ -74,7 +75,7 @@ struct BenchRun {
         }
         let producer = try KafkaProducer(configuration: kafka)
         let relay = OutboxRelay(outbox: outbox, pool: pool, producer: producer,
-                                configuration: .init(batchSize: 1000, pollInterval: .milliseconds(50)))
+                                configuration: .init(maxBatchesInFlight: maxBatchesInFlight, pollInterval: .milliseconds(50)))
         let rate = try await timed {
             let task = Task { try await relay.run() }
             while try await pool.query("SELECT 1 FROM outbox LIMIT 1").count > 0 {

@@ -1,0 +1,130 @@
+import Foundation
+import Histogram
+
+/// When each call was published and when its event, calendar entry and report update were first
+/// seen, with one HdrHistogram (microseconds) per hop. Calls are numbered in publish order.
+actor CallTracker {
+    enum Hop: CaseIterable, Sendable {
+        case event, calendar, report
+
+        var label: String {
+            switch self {
+            case .event: "publish → event committed"
+            case .calendar: "publish → calendar entry"
+            case .report: "publish → report update"
+            }
+        }
+
+        var shortName: String {
+            switch self {
+            case .event: "events"
+            case .calendar: "calendar entries"
+            case .report: "report updates"
+            }
+        }
+    }
+
+    private let total: Int
+    private var publishedAt: [ContinuousClock.Instant?]
+    private(set) var published = 0
+    private var eventIDs: [UUID?]
+    private var seen: [Hop: [Bool]] = [:]
+    private var counts: [Hop: Int] = [:]
+    /// Below this call number every call has been seen at that hop.
+    private var lowestPending: [Hop: Int] = [:]
+    private var histograms: [Hop: Histogram<UInt64>] = [:]
+    private(set) var firstPublish: ContinuousClock.Instant?
+    private(set) var lastSeen: [Hop: ContinuousClock.Instant] = [:]
+
+    init(calls: Int) {
+        total = calls
+        publishedAt = Array(repeating: nil, count: calls)
+        eventIDs = Array(repeating: nil, count: calls)
+        for hop in Hop.allCases {
+            seen[hop] = Array(repeating: false, count: calls)
+            counts[hop] = 0
+            lowestPending[hop] = 0
+            // Up to one hour, three significant digits.
+            histograms[hop] = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+        }
+    }
+
+    func didPublish(_ calls: Range<Int>, at instant: ContinuousClock.Instant) {
+        if firstPublish == nil { firstPublish = instant }
+        for call in calls { publishedAt[call] = instant }
+        published = max(published, calls.upperBound)
+    }
+
+    /// Up to `limit` published calls not seen at `hop` yet, oldest first; for the later hops only
+    /// calls whose event is known (their ids are what those services key by).
+    func pending(_ hop: Hop, limit: Int) -> [(call: Int, eventID: UUID?)] {
+        var result: [(Int, UUID?)] = []
+        var call = lowestPending[hop]!
+        let flags = seen[hop]!
+        while call < published && result.count < limit {
+            if !flags[call] {
+                if hop == .event {
+                    result.append((call, nil))
+                } else if let id = eventIDs[call] {
+                    result.append((call, id))
+                }
+            }
+            call += 1
+        }
+        return result
+    }
+
+    func didSee(_ hop: Hop, calls: [Int], eventIDs ids: [UUID]? = nil, at instant: ContinuousClock.Instant) {
+        var newlySeen = 0
+        for (position, call) in calls.enumerated() where !seen[hop]![call] {
+            seen[hop]![call] = true
+            newlySeen += 1
+            counts[hop]! += 1
+            if let ids { eventIDs[call] = ids[position] }
+            if let sent = publishedAt[call] {
+                let micros = max(0, (instant - sent).inSeconds * 1_000_000)
+                histograms[hop]!.record(UInt64(micros))
+            }
+        }
+        if newlySeen > 0 { lastSeen[hop] = instant }
+        var low = lowestPending[hop]!
+        while low < total && seen[hop]![low] { low += 1 }
+        lowestPending[hop] = low
+    }
+
+    func isComplete(_ hop: Hop) -> Bool { counts[hop]! == total }
+
+    func count(_ hop: Hop) -> Int { counts[hop] ?? 0 }
+
+    private(set) var acknowledged: ContinuousClock.Instant?
+
+    func didAcknowledge(at instant: ContinuousClock.Instant) { acknowledged = instant }
+
+    /// From the first publish until the broker acknowledged the last call.
+    var publishSeconds: Double? {
+        guard let firstPublish, let acknowledged else { return nil }
+        return (acknowledged - firstPublish).inSeconds
+    }
+
+    /// From the first publish until the last call was seen at `hop`; nil unless all were.
+    func seconds(until hop: Hop) -> Double? {
+        guard isComplete(hop), let firstPublish, let last = lastSeen[hop] else { return nil }
+        return (last - firstPublish).inSeconds
+    }
+
+    func summary(_ hop: Hop) -> LatencySummary {
+        let histogram = histograms[hop]!
+        func milliseconds(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
+        return LatencySummary(
+            count: counts[hop]!, p50: milliseconds(50), p95: milliseconds(95), p99: milliseconds(99),
+            max: Double(histogram.maxRecorded) / 1000)
+    }
+}
+
+struct LatencySummary: Sendable {
+    var count: Int
+    var p50: Double
+    var p95: Double
+    var p99: Double
+    var max: Double
+}

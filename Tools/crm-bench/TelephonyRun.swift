@@ -1,0 +1,214 @@
+import CalendarService
+import Contracts
+import Events
+import Foundation
+import Kafka
+import Messaging
+import Postgres
+import Reporting
+
+/// One measurement: publish the calls, watch the databases for what they caused, sample memory.
+struct TelephonyRun {
+    let calls: Int
+    let rate: Double?
+    let missedPercent: Int
+    let settings: TelephonyBenchSettings
+    let timeout: Duration
+    /// Makes this run's call ids unique on a stack that keeps earlier runs' events.
+    let runID = UUID().uuidString.prefix(8).lowercased()
+
+    /// How many pending calls one detection query asks about: enough for any paced rate, and a
+    /// bounded statement during a burst (then later calls are seen when they reach the window,
+    /// so burst latencies are upper bounds).
+    private static let detectionWindow = 5_000
+
+    /// How long the later hops may stand still once every event committed.
+    private static let stallLimit = Duration.seconds(20)
+
+    func measure(people: BenchPeople) async throws -> TelephonyResult {
+        let tracker = CallTracker(calls: calls)
+        let pool = PostgresPool(.init(url: settings.databaseURL, maxConnections: 2, applicationName: "crm-bench"))
+        let hops: [CallTracker.Hop]
+        do {
+            hops = try await measuredHops(pool)
+        } catch {
+            await pool.close()
+            throw error
+        }
+        let memory = MemorySampler(pidDirectory: settings.pidDirectory)
+        let payloads = try callPayloads(people: people)
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: settings.brokers))
+        let notified = NotificationFlag()
+        let channels = [EventsService.schema, CalendarService.schema, ReportingService.schema].map { Outbox(schema: $0).channel }
+        let listener = Task {
+            for await _ in PostgresListener.listen(url: settings.databaseURL, channels: channels) { notified.set() }
+        }
+        let deadline = ContinuousClock.now + timeout
+        let watcher = Task { try await watch(hops, tracker: tracker, pool: pool, notified: notified, memory: memory, deadline: deadline) }
+        let publishFailures: Int
+        do {
+            publishFailures = try await publish(payloads, producer: producer, tracker: tracker)
+            try await watcher.value
+        } catch {
+            watcher.cancel()
+            listener.cancel()
+            await producer.close()
+            await pool.close()
+            throw error
+        }
+        listener.cancel()
+        await producer.close()
+        await pool.close()
+        return TelephonyResult(
+            calls: calls, publishFailures: publishFailures, hops: hops,
+            summaries: await summaries(hops, tracker),
+            publishSeconds: await tracker.publishSeconds,
+            ingestSeconds: await tracker.seconds(until: .event),
+            memory: memory.peaks(), timedOut: ContinuousClock.now >= deadline)
+    }
+
+    private func summaries(_ hops: [CallTracker.Hop], _ tracker: CallTracker) async -> [CallTracker.Hop: LatencySummary] {
+        var summaries: [CallTracker.Hop: LatencySummary] = [:]
+        for hop in hops { summaries[hop] = await tracker.summary(hop) }
+        return summaries
+    }
+
+    /// The event hop always; the calendar and report hops where those services' tables exist.
+    private func measuredHops(_ pool: PostgresPool) async throws -> [CallTracker.Hop] {
+        var hops: [CallTracker.Hop] = [.event]
+        if try await TableProbe.exists("\(CalendarService.schema).entries", in: pool) { hops.append(.calendar) }
+        if try await TableProbe.exists("\(ReportingService.schema).event_facts", in: pool) { hops.append(.report) }
+        return hops
+    }
+
+    /// Bare call objects (TOPICS.md allows them), encoded before the clock starts.
+    private func callPayloads(people: BenchPeople) throws -> [ProducerRecord] {
+        let encoder = CRMJSON.makeEncoder()
+        let now = Date()
+        return try (0..<calls).map { index in
+            let missed = index % 100 < missedPercent
+            let started = now.addingTimeInterval(-120)
+            let call = TelephonyCall(
+                callId: callID(index), direction: .inbound,
+                from: people.phones[index % people.phones.count], to: "+15550000000",
+                extension: people.extensions[index % people.extensions.count],
+                startedAt: started, answeredAt: missed ? nil : started.addingTimeInterval(5),
+                endedAt: started.addingTimeInterval(missed ? 30 : 95), status: missed ? .missed : .answered,
+                recordingUrl: nil)
+            return ProducerRecord(topic: Topic.telephonyCalls, key: Array(call.callId.utf8), value: Array(try encoder.encode(call)))
+        }
+    }
+
+    /// Enqueues the calls (all at once, or paced) and returns how many the broker refused.
+    private func publish(_ records: [ProducerRecord], producer: KafkaProducer, tracker: CallTracker) async throws -> Int {
+        var refusedKeys = RefusedKeys()
+        var pending: [PendingDeliveries] = []
+        let start = ContinuousClock.now
+        var next = 0
+        while next < records.count {
+            let due: Int
+            if let rate {
+                due = min(records.count, Int((ContinuousClock.now - start).inSeconds * rate) + 1)
+            } else {
+                due = min(records.count, next + 5_000)
+            }
+            if due > next {
+                await tracker.didPublish(next..<due, at: ContinuousClock.now)
+                pending.append(await producer.enqueue(Array(records[next..<due]), holdingBack: &refusedKeys))
+                next = due
+            }
+            if rate != nil { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        var failures = 0
+        for deliveries in pending {
+            for case .failure in await deliveries.results() { failures += 1 }
+        }
+        await tracker.didAcknowledge(at: ContinuousClock.now)
+        return failures
+    }
+
+    /// Finds what the calls caused, woken by the services' outbox notifications (sent at commit)
+    /// and every 50 ms regardless; prints a progress line every second.
+    private func watch(
+        _ hops: [CallTracker.Hop], tracker: CallTracker, pool: PostgresPool, notified: NotificationFlag,
+        memory: MemorySampler, deadline: ContinuousClock.Instant
+    ) async throws {
+        var lastQuery = ContinuousClock.now
+        var lastProgress = ContinuousClock.now
+        let start = ContinuousClock.now
+        var seenBefore = 0
+        var lastChange = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(2))
+            if notified.take() || ContinuousClock.now - lastQuery >= .milliseconds(50) {
+                lastQuery = ContinuousClock.now
+                for hop in hops {
+                    if await tracker.isComplete(hop) { continue }
+                    try await detect(hop, tracker: tracker, pool: pool)
+                }
+            }
+            if ContinuousClock.now - lastProgress >= .seconds(1) {
+                lastProgress = ContinuousClock.now
+                memory.sample()
+                var line = String(format: "  [%5.1f s] published %d/%d", (ContinuousClock.now - start).inSeconds, await tracker.published, calls)
+                for hop in hops {
+                    let count = await tracker.count(hop)
+                    line += ", \(hop.shortName) \(count)"
+                }
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+            var done = true
+            var seenNow = 0
+            for hop in hops {
+                if await !tracker.isComplete(hop) { done = false }
+                seenNow += await tracker.count(hop)
+            }
+            if done { break }
+            if seenNow != seenBefore {
+                seenBefore = seenNow
+                lastChange = ContinuousClock.now
+            }
+            // A hop that stopped moving after every call was published and committed (e.g. a
+            // service that is not consuming) should not hold the report until the timeout.
+            if await tracker.isComplete(.event), ContinuousClock.now - lastChange > Self.stallLimit {
+                FileHandle.standardError.write(Data("  no progress for \(Self.stallLimit): reporting what arrived\n".utf8))
+                break
+            }
+        }
+        memory.sample()
+    }
+
+    private func detect(_ hop: CallTracker.Hop, tracker: CallTracker, pool: PostgresPool) async throws {
+        let pending = await tracker.pending(hop, limit: Self.detectionWindow)
+        guard !pending.isEmpty else { return }
+        switch hop {
+        case .event:
+            let callIDs = pending.map { callID($0.call) }
+            let rows = try await pool.query("""
+                SELECT id, call_id FROM \(identifier: EventsService.schema).events WHERE call_id = ANY(\(callIDs))
+                """)
+            let seenAt = ContinuousClock.now
+            guard !rows.isEmpty else { return }
+            var calls: [Int] = []
+            var ids: [UUID] = []
+            for row in rows {
+                guard let call = Int(try row.decode("call_id", as: String.self).suffix(9)) else { continue }
+                calls.append(call)
+                ids.append(try row.decode("id", as: UUID.self))
+            }
+            await tracker.didSee(.event, calls: calls, eventIDs: ids, at: seenAt)
+        case .calendar, .report:
+            let byEvent = Dictionary(uniqueKeysWithValues: pending.compactMap { item in item.eventID.map { ($0, item.call) } })
+            let query: PostgresQuery = hop == .calendar
+                ? "SELECT event_id AS id FROM \(identifier: CalendarService.schema).entries WHERE event_id = ANY(\(Array(byEvent.keys)))"
+                : "SELECT id FROM \(identifier: ReportingService.schema).event_facts WHERE id = ANY(\(Array(byEvent.keys)))"
+            let rows = try await pool.query(query)
+            let seenAt = ContinuousClock.now
+            guard !rows.isEmpty else { return }
+            let calls = try rows.compactMap { byEvent[try $0.decode("id", as: UUID.self)] }
+            await tracker.didSee(hop, calls: calls, at: seenAt)
+        }
+    }
+
+    private func callID(_ index: Int) -> String { "bench-\(runID)-\(String(format: "%09d", index))" }
+}
