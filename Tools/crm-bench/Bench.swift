@@ -52,8 +52,10 @@ struct MessagingBench: AsyncParsableCommand {
         report("outbox → topic (relay)", relay, ceiling: "raw librdkafka produce", rawProduce)
         let rawInsert = try await run.rawInserts()
         let rawConsume = try await run.rawConsume()
-        let runtime = try await run.consumerRuntimeThroughput()
+        let runtime = try await run.consumerRuntimeThroughput(setBased: false)
         report("topic → database (consumer runtime)", runtime, ceiling: "raw batched INSERTs", rawInsert)
+        let setBased = try await run.consumerRuntimeThroughput(setBased: true)
+        report("topic → database (set-based batch)", setBased, ceiling: "raw batched INSERTs", rawInsert)
         print(line("raw librdkafka consume", rawConsume))
 
         try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")
