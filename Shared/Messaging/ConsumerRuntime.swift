@@ -27,8 +27,9 @@ public struct PermanentFailure: Error, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// Runs a consumer group member: polls a batch, applies it in one transaction with a savepoint
-/// per message, sends messages that keep failing to `crm.dlq.v1`, and only then commits the
+/// Runs a consumer group member: polls a batch, applies it in one transaction (set-based when
+/// the handler is a ``BatchMessageHandler``; with a savepoint per message when that fails or a
+/// message fails), sends messages that keep failing to `crm.dlq.v1`, and only then commits the
 /// offsets. A crash anywhere before the commit replays the batch, which the handlers' version
 /// checks make harmless; nothing is skipped. On graceful shutdown it finishes the batch in
 /// flight, commits, and leaves the group.
@@ -58,6 +59,7 @@ public final class ConsumerRuntime: Service, Sendable {
     private let processed: Counter
     private let deadLettered: Counter
     private let transientRetries: Counter
+    private let setBasedFallbacks: Counter
     private let parked = ParkedMessages()
     /// Reports whether batches get applied, for `/health/ready`.
     public let health: ComponentHealth
@@ -82,6 +84,7 @@ public final class ConsumerRuntime: Service, Sendable {
         processed = Counter(label: "crm_consumer_messages_total", dimensions: dimensions)
         deadLettered = Counter(label: "crm_dlq_messages_total", dimensions: dimensions)
         transientRetries = Counter(label: "crm_consumer_transient_retries_total", dimensions: dimensions)
+        setBasedFallbacks = Counter(label: "crm_consumer_batch_fallbacks_total", dimensions: dimensions)
         health = ComponentHealth(name: "consumer \(consumer.groupID)")
     }
 
@@ -183,6 +186,9 @@ public final class ConsumerRuntime: Service, Sendable {
     /// back and the batch is applied again with a savepoint per message, so the failing one is
     /// retried alone and the others are kept. Returns the messages that failed every attempt.
     private func apply(_ batch: [KafkaMessage]) async throws -> [(KafkaMessage, String)] {
+        if let batchHandler = handler as? any BatchMessageHandler {
+            return try await applySetBased(batch, with: batchHandler)
+        }
         struct FastPathFailed: Error {
             let index: Int
             let underlying: any Error
@@ -205,9 +211,45 @@ public final class ConsumerRuntime: Service, Sendable {
         }
     }
 
+    /// The batch path: every message is decoded first (one that cannot be is dead-lettered at
+    /// once, without a database attempt), then the handler applies all decoded values in one
+    /// transaction with set-based statements. If that fails, the transaction is rolled back and
+    /// the batch takes the careful per-message pass, which finds the message at fault.
+    private func applySetBased<Handler: BatchMessageHandler>(
+        _ batch: [KafkaMessage], with handler: Handler
+    ) async throws -> [(KafkaMessage, String)] {
+        var decoded: [Handler.Decoded] = []
+        var decodable: [KafkaMessage] = []
+        var rejected: [(KafkaMessage, String)] = []
+        for message in batch {
+            do {
+                decoded.append(try handler.decode(message))
+                decodable.append(message)
+            } catch let failure as PermanentFailure {
+                rejected.append((message, failure.reason))
+            } catch {
+                rejected.append((message, "\(error)"))
+            }
+        }
+        do {
+            try await pool.withTransaction { [decoded] transaction in
+                if !decoded.isEmpty { try await handler.apply(decoded, in: transaction) }
+                try await handler.finishBatch(in: transaction)
+            }
+            return rejected
+        } catch {
+            if error.isTransientDatabaseError { throw error }
+            setBasedFallbacks.increment()
+            logger.warning("set-based batch failed; applying it message by message", metadata: [
+                "error": "\(error)", "messages": "\(decodable.count)",
+            ])
+            return try await applyWithSavepoints(decodable, failedOnce: nil) + rejected
+        }
+    }
+
     /// The careful pass: a savepoint per message, up to `maxAttempts` per message (the fast
     /// path's failure counts as the first attempt of the message that caused it).
-    private func applyWithSavepoints(_ batch: [KafkaMessage], failedOnce: Int) async throws -> [(KafkaMessage, String)] {
+    private func applyWithSavepoints(_ batch: [KafkaMessage], failedOnce: Int?) async throws -> [(KafkaMessage, String)] {
         try await pool.withTransaction { transaction in
             var failed: [(KafkaMessage, String)] = []
             for (index, message) in batch.enumerated() {

@@ -60,13 +60,7 @@ public struct Outbox: Sendable {
     public func enqueue<Payload>(
         _ event: CloudEvent<Payload>, topic: String, key: String, in transaction: PostgresTransaction
     ) async throws {
-        let payload = String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self)
-        let headers = [
-            CloudEventHeaderName.type: event.type,
-            CloudEventHeaderName.id: event.id,
-            CloudEventHeaderName.contentType: CloudEvent<Payload>.contentType,
-        ]
-        try await enqueue(topic: topic, key: key, payload: payload, headers: headers, in: transaction)
+        try await enqueue([OutboxMessage(event, topic: topic, key: key)], in: transaction)
     }
 
     /// Enqueues a raw message (already serialised) inside the caller's transaction.
@@ -74,19 +68,58 @@ public struct Outbox: Sendable {
         topic: String, key: String?, payload: String, headers: [String: String] = [:],
         in transaction: PostgresTransaction
     ) async throws {
+        try await enqueue([OutboxMessage(topic: topic, key: key, payload: payload, headers: headers)], in: transaction)
+    }
+
+    /// Enqueues messages in this order with one multi-row insert (per statement-sized chunk)
+    /// and one notification: a set-based handler writes a whole batch's messages this way.
+    public func enqueue(_ messages: [OutboxMessage], in transaction: PostgresTransaction) async throws {
+        guard !messages.isEmpty else { return }
         // Checked when the row is written, not when it is relayed: a row the broker must refuse
         // would otherwise be accepted with a 2xx and then parked.
-        let size = payload.utf8.count + (key?.utf8.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
-        guard size <= maxMessageBytes else {
-            throw OutboxMessageTooLarge(topic: topic, bytes: size, limit: maxMessageBytes)
+        for message in messages where message.size > maxMessageBytes {
+            throw OutboxMessageTooLarge(topic: message.topic, bytes: message.size, limit: maxMessageBytes)
         }
-        let headerJSON = try PostgresJSON(encoding: headers)
-        try await transaction.execute("""
-            INSERT INTO outbox (topic, message_key, payload, headers)
-            VALUES (\(topic), \(key), \(payload), \(headerJSON))
-            """)
+        let rows = try messages.map { message -> [(any PostgresEncodable)?] in
+            [message.topic, message.key, message.payload, try PostgresJSON(encoding: message.headers)]
+        }
+        // Ids come from a sequence in statement order, so the relay publishes in this order.
+        for chunk in PostgresQuery.statementChunks(rows, width: 4) {
+            try await transaction.execute(.withValues("INSERT INTO outbox (topic, message_key, payload, headers) VALUES", Array(chunk)))
+        }
         // Delivered at commit, folded with the other notifications of the transaction.
         try await transaction.execute("SELECT pg_notify(\(channel), '')")
+    }
+}
+
+/// One message for the outbox: topic, key, serialised payload and headers.
+public struct OutboxMessage: Sendable {
+    public var topic: String
+    public var key: String?
+    public var payload: String
+    public var headers: [String: String]
+
+    public init(topic: String, key: String?, payload: String, headers: [String: String] = [:]) {
+        self.topic = topic
+        self.key = key
+        self.payload = payload
+        self.headers = headers
+    }
+
+    /// A CloudEvent in the JSON form and with the `ce_*` headers every topic carries.
+    public init<Payload>(_ event: CloudEvent<Payload>, topic: String, key: String) throws {
+        self.init(
+            topic: topic, key: key, payload: String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self),
+            headers: [
+                CloudEventHeaderName.type: event.type,
+                CloudEventHeaderName.id: event.id,
+                CloudEventHeaderName.contentType: CloudEvent<Payload>.contentType,
+            ])
+    }
+
+    /// What the producer sends besides the record framing.
+    var size: Int {
+        payload.utf8.count + (key?.utf8.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
     }
 }
 

@@ -1,4 +1,6 @@
 import Foundation
+import Kafka
+import Postgres
 import Testing
 import TestSupport
 
@@ -42,6 +44,49 @@ struct RestartTests {
 
             let everything = try await listIds(h, "limit=500&includeDeleted=true")
             #expect(everything.count == 20, "nothing else was created: \(everything.count)")
+        }
+    }
+
+    @Test("Restart in the middle of a burst of 50,000 calls (part of it delivered again): exactly one event per call")
+    func restartMidBurst() async throws {
+        try await Harness.run { h in
+            let phones = (0..<10).map { "+7495123456\($0)" }
+            for (index, phone) in phones.enumerated() {
+                try await h.seedCounterparty(name: "Burst \(index)", phones: [phone])
+            }
+            _ = try await h.seedEmployee(name: "Olga", phoneExtension: "101")
+            let total = 50_000
+            let run = newId()
+            let records = (0..<total).map { index in
+                let call = CallRecord.answered(from: phones[index % phones.count], endedSecondsAgo: 600, callId: "pbx-burst-\(run)-\(index)")
+                return ProducerRecord(topic: telephonyTopic, key: call.callId, value: call.bare)
+            }
+            func counts() async throws -> (events: Int, calls: Int) {
+                let row = try await h.pool.query("SELECT count(*) AS n, count(DISTINCT call_id) AS d FROM events")[0]
+                return (try row.decode("n"), try row.decode("d"))
+            }
+            for chunk in stride(from: 0, to: total, by: 5_000) {
+                let results = await h.producer.send(Array(records[chunk..<min(chunk + 5_000, total)]))
+                #expect(results.allSatisfy { if case .success = $0 { true } else { false } })
+            }
+            // Part of the way through the burst, the service restarts.
+            #expect(await eventually(timeout: .seconds(300), interval: .milliseconds(50)) {
+                (try? await counts().events) ?? 0 >= 2_000
+            })
+            let before = try await counts().events
+            try await h.restartService()
+            // A connector re-sending part of the burst changes nothing.
+            _ = await h.producer.send(Array(records[0..<1_000]) + Array(records[(total - 1_000)..<total]))
+
+            let finished = await eventually(timeout: .seconds(600), interval: .seconds(1)) {
+                (try? await counts().events) ?? 0 >= total
+            }
+            try await Task.sleep(for: .seconds(3))
+            let after = try await counts()
+            #expect(finished, "\(after.events) of \(total) events")
+            #expect(before < total, "the restart came in the middle of the burst (\(before) events before it)")
+            #expect(after.events == total, "one event per call: \(after.events) events for \(total) calls")
+            #expect(after.calls == total, "\(after.calls) distinct callIds")
         }
     }
 }

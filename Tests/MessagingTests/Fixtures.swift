@@ -81,3 +81,26 @@ final class AttemptLog: @unchecked Sendable {
         return counts[id] ?? 0
     }
 }
+
+/// The set-based form of `NoteHandler`: a batch of notes in one multi-row versioned upsert.
+/// A note "violates" makes the whole statement fail (so the runtime falls back to one message
+/// at a time, where only that note fails); "not a note" values are rejected when decoded.
+struct BatchNoteHandler: BatchMessageHandler {
+    func decode(_ message: KafkaMessage) throws -> CloudEvent<Note> {
+        do {
+            return try decodeNote(message)
+        } catch {
+            throw PermanentFailure("not a note: \(error)")
+        }
+    }
+
+    func apply(_ batch: [CloudEvent<Note>], in transaction: PostgresTransaction) async throws {
+        for event in batch { AttemptLog.shared.record(event.data.id) }
+        try await VersionedUpsert.apply(
+            table: "notes", key: ["id"],
+            rows: batch.map { [("id", $0.data.id), ("text", $0.data.text), ("version", $0.version)] }, in: transaction)
+        if batch.contains(where: { $0.data.text == "violates" }) {
+            try await transaction.execute("INSERT INTO audit (text) VALUES (\(String?.none))")
+        }
+    }
+}

@@ -57,8 +57,10 @@ struct MessagingBench: AsyncParsableCommand {
         print(line("relay, one batch in flight", unpipelined) + String(format: "  (%.0f%% of raw produce)", unpipelined / rawProduce * 100))
         let rawInsert = try await run.rawInserts()
         let rawConsume = try await run.rawConsume()
-        let runtime = try await run.consumerRuntimeThroughput()
+        let runtime = try await run.consumerRuntimeThroughput(setBased: false)
         report("topic → database (consumer runtime)", runtime, ceiling: "raw batched INSERTs", rawInsert)
+        let setBased = try await run.consumerRuntimeThroughput(setBased: true)
+        report("topic → database (set-based batch)", setBased, ceiling: "raw batched INSERTs", rawInsert)
         print(line("raw librdkafka consume", rawConsume))
 
         try await pool.execute("DROP SCHEMA \(identifier: schema) CASCADE")

@@ -121,13 +121,17 @@ struct BenchRun {
         return rate
     }
 
-    /// Messages on a topic until the consumer runtime has upserted every one.
-    func consumerRuntimeThroughput() async throws -> Double {
-        let topic = try await topic("runtime")
+    /// Messages on a topic until the consumer runtime has upserted every one: with a handler
+    /// that applies the batch set-based (`VersionedUpsert`'s batch form), or one message at a time.
+    func consumerRuntimeThroughput(setBased: Bool) async throws -> Double {
+        let name = setBased ? "runtime-batch" : "runtime"
+        let topic = try await topic(name)
+        try await pool.execute("TRUNCATE bench_rows")
         let producer = try KafkaProducer(configuration: kafka)
         _ = await producer.send(try (0..<messages).map { ProducerRecord(topic: topic, key: "id-\($0)", value: try event($0)) })
-        let consumer = try KafkaConsumer(configuration: kafka, groupID: "bench-runtime-\(schema)", topics: [topic])
-        let runtime = ConsumerRuntime(consumer: consumer, pool: pool, deadLetterProducer: producer, handler: BenchHandler(),
+        let consumer = try KafkaConsumer(configuration: kafka, groupID: "bench-\(name)-\(schema)", topics: [topic])
+        let handler: any MessageHandler = setBased ? BatchBenchHandler() : BenchHandler()
+        let runtime = ConsumerRuntime(consumer: consumer, pool: pool, deadLetterProducer: producer, handler: handler,
                                       configuration: .init(batchSize: 1000, batchTimeout: .milliseconds(100)))
         // The first group join takes ~3 s on the mock cluster; start timing once rows appear.
         let task = Task { try await runtime.run() }
@@ -154,5 +158,18 @@ struct BenchHandler: MessageHandler {
         try await VersionedUpsert.apply(
             table: "bench_rows", key: ["id"],
             columns: [("id", event.data.id), ("body", event.data.body), ("version", event.version)], in: transaction)
+    }
+}
+
+/// The same upsert, the whole poll batch in one multi-row statement.
+struct BatchBenchHandler: BatchMessageHandler {
+    func decode(_ message: KafkaMessage) throws -> CloudEvent<BenchPayload> {
+        try CRMJSON.makeDecoder().decode(CloudEvent<BenchPayload>.self, from: Data(message.value ?? []))
+    }
+
+    func apply(_ batch: [CloudEvent<BenchPayload>], in transaction: PostgresTransaction) async throws {
+        try await VersionedUpsert.apply(
+            table: "bench_rows", key: ["id"],
+            rows: batch.map { [("id", $0.data.id), ("body", $0.data.body), ("version", $0.version)] }, in: transaction)
     }
 }

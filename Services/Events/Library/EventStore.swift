@@ -38,27 +38,60 @@ struct EventStore: Sendable {
         var at = Date()
     }
 
+    /// An event to create. Its id is chosen up front, so a call-back can name the missed call
+    /// as its basis in the same multi-row insert.
+    struct NewEvent: Sendable {
+        var id = UUID()
+        var draft: EventDraft
+        var origin: Origin
+    }
+
     func insert(_ draft: EventDraft, origin: Origin, in transaction: PostgresTransaction) async throws -> Event {
-        let id = UUID()
-        let sequence = try await transaction.query("SELECT nextval('event_numbers') AS n")[0].decode("n", as: Int.self)
+        try await insert([NewEvent(draft: draft, origin: origin)], in: transaction)[0]
+    }
+
+    /// Creates events in this order with one query for their numbers, one multi-row insert
+    /// (per statement-sized chunk) and one outbox insert; returns them as stored.
+    func insert(_ events: [NewEvent], in transaction: PostgresTransaction) async throws -> [Event] {
+        guard !events.isEmpty else { return [] }
+        // Numbers in bulk; sorted, so events created together are numbered in their order.
+        let numbers = try await transaction.query("""
+            SELECT nextval('event_numbers') AS n FROM generate_series(1, \(events.count))
+            """).map { try $0.decode("n", as: Int.self) }.sorted()
+        let rows = try zip(events, numbers).map { try Self.row(for: $0, number: $1) }
+        var stored: [UUID: Event] = [:]
+        for chunk in PostgresQuery.statementChunks(rows, width: rows[0].count) {
+            let query = PostgresQuery.withValues("""
+                INSERT INTO events (id, number, channel, direction, state, subject, content, counterparty_id, contact_id, deal_id,
+                    project_id, responsible_id, starts_at, ends_at, basis_kind, basis_id, author_id, source, call, call_id, unmatched,
+                    cancel_reason, completed_at, cancelled_at, version, created_at, updated_at)
+                VALUES
+                """, Array(chunk), "RETURNING \(Event.columns)")
+            for row in try await transaction.query(query) {
+                let event = try Event(row: row)
+                stored[event.id] = event
+            }
+        }
+        let created = events.compactMap { stored[$0.id] }
+        try await publish(created.map { ($0, "crm.event.created") }, in: transaction)
+        return created
+    }
+
+    /// The column values of a new event, in the order of the insert's column list.
+    private static func row(for event: NewEvent, number sequence: Int) throws -> [(any PostgresEncodable)?] {
+        let (draft, origin) = (event.draft, event.origin)
         let number = "EV-" + String(repeating: "0", count: max(0, 6 - String(sequence).count)) + String(sequence)
         let completedAt = draft.state == EventState.completed.rawValue ? (origin.call?.endedAt ?? origin.at) : nil
         let cancelledAt = draft.state == EventState.cancelled.rawValue ? (origin.call?.endedAt ?? origin.at) : nil
         let call = try origin.call.map { try PostgresJSON(encoding: $0, encoder: CRMJSON.makeEncoder()) }
-        try await transaction.execute("""
-            INSERT INTO events (id, number, channel, direction, state, subject, content, counterparty_id, contact_id, deal_id,
-                project_id, responsible_id, starts_at, ends_at, basis_kind, basis_id, author_id, source, call, call_id, unmatched,
-                cancel_reason, completed_at, cancelled_at, version, created_at, updated_at)
-            VALUES (\(id), \(number), \(draft.channel), \(draft.direction), \(draft.state), \(draft.subject), \(draft.content),
-                \(draft.counterpartyId), \(draft.contactId), \(draft.dealId), \(draft.projectId), \(draft.responsibleId),
-                \(draft.startsAt), \(draft.endsAt), \(draft.basis?.kind), \(draft.basis?.id), \(origin.authorId), \(origin.source),
-                \(call), \(origin.call?.callId), \(origin.unmatched),
-                \(draft.state == EventState.cancelled.rawValue ? draft.cancelReason : nil), \(completedAt), \(cancelledAt),
-                1, \(origin.at), \(origin.at))
-            """)
-        let event = try await get(id, in: transaction)
-        try await publish(event, type: "crm.event.created", in: transaction)
-        return event
+        return [
+            event.id, number, draft.channel, draft.direction, draft.state, draft.subject, draft.content,
+            draft.counterpartyId, draft.contactId, draft.dealId, draft.projectId, draft.responsibleId,
+            draft.startsAt, draft.endsAt, draft.basis?.kind, draft.basis?.id, origin.authorId, origin.source,
+            call, origin.call?.callId, origin.unmatched,
+            draft.state == EventState.cancelled.rawValue ? draft.cancelReason : nil, completedAt, cancelledAt,
+            1, origin.at, origin.at,
+        ]
     }
 
     func get(_ id: UUID, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Event {
@@ -156,8 +189,16 @@ struct EventStore: Sendable {
     }
 
     func publish(_ event: Event, type: String, in transaction: PostgresTransaction) async throws {
-        let key = event.id.uuidString.lowercased()
-        let envelope = CloudEvent(source: EventsService.name, type: type, subject: key, version: Int64(event.version), data: event)
-        try await outbox.enqueue(envelope, topic: Topic.events, key: key, in: transaction)
+        try await publish([(event, type)], in: transaction)
+    }
+
+    /// Publishes events on `crm.events.v1` with one outbox insert.
+    func publish(_ events: [(event: Event, type: String)], in transaction: PostgresTransaction) async throws {
+        let messages = try events.map { event, type in
+            let key = event.id.uuidString.lowercased()
+            let envelope = CloudEvent(source: EventsService.name, type: type, subject: key, version: Int64(event.version), data: event)
+            return try OutboxMessage(envelope, topic: Topic.events, key: key)
+        }
+        try await outbox.enqueue(messages, in: transaction)
     }
 }

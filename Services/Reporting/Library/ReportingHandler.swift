@@ -8,7 +8,11 @@ import Postgres
 /// difference to the aggregates (the `ingest_*` functions of the migrations). A snapshot that is
 /// not newer than the fact row changes nothing. At the end of each batch it publishes one report
 /// snapshot per project and segment the batch changed.
-struct ReportingHandler: MessageHandler {
+///
+/// Set-based as far as the aggregates allow: each run of snapshots of one kind goes to its
+/// `ingest_*` function in one statement (the function runs per row, in batch order, inside the
+/// server), so a batch costs a few round trips instead of one per message.
+struct ReportingHandler: BatchMessageHandler {
     let publisher: ReportPublisher
 
     static let topics = [
@@ -20,14 +24,39 @@ struct ReportingHandler: MessageHandler {
     static let channels: Set<String> = ["phone-call", "email", "meeting", "message", "other"]
     static let orderStates: Set<String> = ["draft", "confirmed", "completed", "cancelled"]
 
-    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
-        // The aggregates are shared by every partition: a counterparty's segment move reads its
-        // rollup, which an event of another partition may change at the same time. Batches of
-        // all instances are therefore applied one at a time (held until the batch commits; taken
-        // again harmlessly for every message), so no delta is lost and no two batches deadlock.
-        // Keyed by schema: reporting deployments (or tests) in other schemas of the database are
-        // not held up.
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates.' || current_schema()))")
+    /// One checked snapshot: the `ingest_*` function it goes to and that function's arguments
+    /// (scalars in PostgreSQL's text form, JSON members as JSON). Nil for a document type that
+    /// counts in no report.
+    struct Ingest: Sendable {
+        enum Function: String, Sendable {
+            case event, order, project, counterparty, employee, attributeSet, values
+
+            /// One call per row of `$1` (a JSON array of argument objects), in array order.
+            var statement: String {
+                switch self {
+                case .event: "SELECT ingest_event(f) FROM jsonb_populate_recordset(NULL::event_facts, $1::jsonb) AS f"
+                case .order: "SELECT ingest_order(f) FROM jsonb_populate_recordset(NULL::order_facts, $1::jsonb) AS f"
+                case .project, .counterparty, .employee: """
+                    SELECT ingest_\(rawValue)(r.id, r.version, r.name, r.deleted)
+                    FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, version bigint, name text, deleted boolean)
+                    """
+                case .attributeSet: """
+                    SELECT ingest_attribute_set(r.kind, r.version, r.attributes)
+                    FROM jsonb_to_recordset($1::jsonb) AS r(kind text, version bigint, attributes jsonb)
+                    """
+                case .values: """
+                    SELECT ingest_values(r.kind, r.object, r.version, r.vals)
+                    FROM jsonb_to_recordset($1::jsonb) AS r(kind text, object uuid, version bigint, vals jsonb)
+                    """
+                }
+            }
+        }
+
+        var function: Function
+        var arguments: [String: JSONValue]
+    }
+
+    func decode(_ message: KafkaMessage) throws -> Ingest? {
         let envelope: CloudEvent<JSONValue>
         do {
             envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))
@@ -40,20 +69,19 @@ struct ReportingHandler: MessageHandler {
 
         switch message.topic {
         case Topic.events:
-            try await ingestEvent(snapshot, subject: envelope.subject, version: version, in: transaction)
+            return try eventFacts(snapshot, subject: envelope.subject, version: version)
         case Topic.documents:
-            try await ingestOrder(snapshot, subject: envelope.subject, version: version, in: transaction)
+            return try orderFacts(snapshot, subject: envelope.subject, version: version)
         case Topic.projects, Topic.counterparties, Topic.employees:
             let id = try snapshot.requiredID(fallback: envelope.subject)
-            let name = snapshot.string("name") ?? ""
-            let function = switch message.topic {
-            case Topic.projects: "ingest_project"
-            case Topic.counterparties: "ingest_counterparty"
-            default: "ingest_employee"
+            let function: Ingest.Function = switch message.topic {
+            case Topic.projects: .project
+            case Topic.counterparties: .counterparty
+            default: .employee
             }
-            _ = try await transaction.query("""
-                SELECT \(unescaped: function)(\(id), \(version), \(name), \(snapshot.deleted))
-                """)
+            return Ingest(function: function, arguments: Self.arguments([
+                "id": id, "version": version, "name": snapshot.string("name") ?? "", "deleted": snapshot.deleted,
+            ]))
         case Topic.attributeSets:
             guard let kind = snapshot.string("kind") ?? Optional(envelope.subject), !kind.isEmpty else {
                 throw PermanentFailure("attribute set without a kind")
@@ -64,8 +92,9 @@ struct ReportingHandler: MessageHandler {
                     throw PermanentFailure("attribute set \(kind): an attribute without key or type")
                 }
             }
-            let json = try PostgresJSON(encoding: JSONValue.array(attributes))
-            _ = try await transaction.query("SELECT ingest_attribute_set(\(kind), \(version), \(json)::jsonb)")
+            var arguments = Self.arguments(["kind": kind, "version": version])
+            arguments["attributes"] = .array(attributes)
+            return Ingest(function: .attributeSet, arguments: arguments)
         case Topic.attributeValues:
             let key = message.keyString ?? envelope.subject
             let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
@@ -74,11 +103,26 @@ struct ReportingHandler: MessageHandler {
             guard let kind, let objectText, let object = UUID(uuidString: objectText) else {
                 throw PermanentFailure("attribute values without kind and object id (key \(key))")
             }
-            let values = data["values"]?.objectValue ?? [:]
-            let json = try PostgresJSON(encoding: JSONValue.object(values))
-            _ = try await transaction.query("SELECT ingest_values(\(kind), \(object), \(version), \(json)::jsonb)")
+            var arguments = Self.arguments(["kind": kind, "object": object, "version": version])
+            arguments["vals"] = .object(data["values"]?.objectValue ?? [:])
+            return Ingest(function: .values, arguments: arguments)
         default:
             throw PermanentFailure("crm-reporting does not consume \(message.topic)")
+        }
+    }
+
+    func apply(_ batch: [Ingest?], in transaction: PostgresTransaction) async throws {
+        // The aggregates are shared by every partition: a counterparty's segment move reads its
+        // rollup, which an event of another partition may change at the same time. Batches of
+        // all instances are therefore applied one at a time (held until the batch commits), so
+        // no delta is lost and no two batches deadlock. Keyed by schema: reporting deployments
+        // (or tests) in other schemas of the database are not held up.
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates.' || current_schema()))")
+        // Runs of one function keep the batch order between kinds (an event and the segment
+        // move of its counterparty, say), as applying them one at a time would.
+        for run in batch.compactMap({ $0 }).consecutiveRuns(by: \.function) {
+            let rows = try PostgresJSON(encoding: JSONValue.array(run.elements.map { .object($0.arguments) }))
+            try await transaction.query(PostgresQuery(sql: run.kind.statement, binds: [rows.text]))
         }
     }
 
@@ -86,7 +130,13 @@ struct ReportingHandler: MessageHandler {
         try await publisher.publishDirty(in: transaction)
     }
 
-    private func ingestEvent(_ snapshot: Snapshot, subject: String, version: Int64, in transaction: PostgresTransaction) async throws {
+    /// Scalars as JSON strings in PostgreSQL's text form, which the record functions read with
+    /// each column's input function (exact for bigint versions, timestamps and numerics).
+    private static func arguments(_ values: [String: (any PostgresEncodable)?]) -> [String: JSONValue] {
+        values.mapValues { $0.map { .string($0.postgresText) } ?? .null }
+    }
+
+    private func eventFacts(_ snapshot: Snapshot, subject: String, version: Int64) throws -> Ingest {
         let id = try snapshot.requiredID(fallback: subject)
         guard let state = snapshot.string("state"), Self.states.contains(state) else {
             throw PermanentFailure("event \(id): state must be one of \(Self.states.sorted())")
@@ -98,26 +148,23 @@ struct ReportingHandler: MessageHandler {
         let createdAt = try snapshot.date("createdAt")
         let updatedAt = try snapshot.date("updatedAt")
         let completedAt = try snapshot.date("completedAt")
-        let sortAt = startsAt ?? createdAt
         let completedDay = state == "completed" ? (completedAt ?? updatedAt).map(Self.utcDay) : nil
-        let project = try snapshot.uuid("projectId")
-        let counterparty = try snapshot.uuid("counterpartyId")
-        let responsible = try snapshot.uuid("responsibleId")
-        _ = try await transaction.query("""
-            SELECT ingest_event(ROW(\(id), \(version), \(project), \(counterparty),
-                \(responsible), \(channel), \(state), \(snapshot.deleted),
-                \(sortAt)::timestamptz, \(completedDay)::date)::event_facts)
-            """)
+        return Ingest(function: .event, arguments: Self.arguments([
+            "id": id, "version": version, "project_id": try snapshot.uuid("projectId"),
+            "counterparty_id": try snapshot.uuid("counterpartyId"), "responsible_id": try snapshot.uuid("responsibleId"),
+            "channel": channel, "state": state, "deleted": snapshot.deleted, "sort_at": startsAt ?? createdAt,
+            "completed_day": completedDay,
+        ]))
     }
 
-    private func ingestOrder(_ snapshot: Snapshot, subject: String, version: Int64, in transaction: PostgresTransaction) async throws {
+    private func orderFacts(_ snapshot: Snapshot, subject: String, version: Int64) throws -> Ingest? {
         let kind: String
         if snapshot.type.hasPrefix("crm.customer-order.") {
             kind = "customer"
         } else if snapshot.type.hasPrefix("crm.supplier-order.") {
             kind = "supplier"
         } else {
-            return  // Other documents on the topic do not count in any report.
+            return nil  // Other documents on the topic do not count in any report.
         }
         let id = try snapshot.requiredID(fallback: subject)
         guard let state = snapshot.string("state"), Self.orderStates.contains(state) else {
@@ -134,12 +181,11 @@ struct ReportingHandler: MessageHandler {
             default: throw PermanentFailure("order \(id): total must be a decimal string")
             }
         }
-        let counterparty = try snapshot.uuid("counterpartyId")
-        let project = try snapshot.uuid("projectId")
-        _ = try await transaction.query("""
-            SELECT ingest_order(ROW(\(id), \(version), \(kind), \(state), \(counterparty),
-                \(project), \(currency?.uppercased()), \(total)::numeric, \(snapshot.deleted))::order_facts)
-            """)
+        return Ingest(function: .order, arguments: Self.arguments([
+            "id": id, "version": version, "kind": kind, "state": state, "counterparty_id": try snapshot.uuid("counterpartyId"),
+            "project_id": try snapshot.uuid("projectId"), "currency": currency?.uppercased(), "total": total,
+            "deleted": snapshot.deleted,
+        ]))
     }
 
     private static func utcDay(_ date: Date) -> String {

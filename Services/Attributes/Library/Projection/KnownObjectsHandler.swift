@@ -7,7 +7,7 @@ import Postgres
 /// Keeps the ids of events and orders seen on `crm.events.v1` and `crm.documents.v1`, so values
 /// can be attached to them, with their author and responsible employee (who, besides admins,
 /// may change those values). The newest version wins.
-struct KnownObjectsHandler: MessageHandler {
+struct KnownObjectsHandler: BatchMessageHandler {
     /// The members of an event or order snapshot this projection needs.
     private struct Owners: Decodable {
         struct Data: Decodable {
@@ -17,7 +17,17 @@ struct KnownObjectsHandler: MessageHandler {
         var data: Data?
     }
 
-    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
+    /// One event or order seen on a topic; nil for other documents (not ours to track).
+    struct KnownObject: Sendable {
+        var id: UUID
+        var kind: ObjectKind
+        var deleted: Bool
+        var version: Int64
+        var authorId: String?
+        var responsibleId: String?
+    }
+
+    func decode(_ message: KafkaMessage) throws -> KnownObject? {
         let header: CloudEventHeader
         do {
             header = try CRMJSON.makeDecoder().decode(CloudEventHeader.self, from: Data(message.value ?? []))
@@ -34,23 +44,55 @@ struct KnownObjectsHandler: MessageHandler {
         } else if header.type.hasPrefix("crm.supplier-order.") {
             kind = .supplierOrder
         } else {
-            return // Another document type on the topic: not ours to track.
+            return nil // Another document type on the topic: not ours to track.
         }
         guard let subject = header.subject, let id = UUID(uuidString: subject) else {
             throw PermanentFailure("\(header.type) without a UUID subject")
         }
         guard let version = header.version else { throw PermanentFailure("\(header.type) without a version") }
         let owners = (try? CRMJSON.makeDecoder().decode(Owners.self, from: Data(message.value ?? [])))?.data
-        // Newer versions win; an equal version may still fill in owners that rows projected
-        // before owners were kept lack (a `crm republish events` after the upgrade does that).
-        try await transaction.execute("""
-            INSERT INTO known_objects (id, kind, deleted, version, author_id, responsible_id)
-            VALUES (\(id), \(kind.rawValue), \(header.type.hasSuffix(".deleted")), \(version),
-                \(owners?.authorId?.lowercased()), \(owners?.responsibleId?.lowercased()))
-            ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, deleted = EXCLUDED.deleted, version = EXCLUDED.version,
-                author_id = EXCLUDED.author_id, responsible_id = EXCLUDED.responsible_id
-            WHERE known_objects.version < EXCLUDED.version
-                OR (known_objects.version = EXCLUDED.version AND known_objects.author_id IS NULL AND EXCLUDED.author_id IS NOT NULL)
-            """)
+        return KnownObject(
+            id: id, kind: kind, deleted: header.type.hasSuffix(".deleted"), version: version,
+            authorId: owners?.authorId?.lowercased(), responsibleId: owners?.responsibleId?.lowercased())
+    }
+
+    /// One multi-row upsert for the batch. Newer versions win; an equal version may still fill
+    /// in owners that rows projected before owners were kept lack (a `crm republish events`
+    /// after the upgrade does that).
+    func apply(_ batch: [KnownObject?], in transaction: PostgresTransaction) async throws {
+        let objects = Self.onePerObject(batch.compactMap { $0 })
+        for chunk in PostgresQuery.statementChunks(objects, width: 6) {
+            try await transaction.execute(.withValues(
+                "INSERT INTO known_objects (id, kind, deleted, version, author_id, responsible_id) VALUES",
+                chunk.map { object -> [(any PostgresEncodable)?] in
+                    [object.id, object.kind.rawValue, object.deleted, object.version, object.authorId, object.responsibleId]
+                },
+                """
+                ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, deleted = EXCLUDED.deleted, version = EXCLUDED.version,
+                    author_id = EXCLUDED.author_id, responsible_id = EXCLUDED.responsible_id
+                WHERE known_objects.version < EXCLUDED.version
+                    OR (known_objects.version = EXCLUDED.version AND known_objects.author_id IS NULL AND EXCLUDED.author_id IS NOT NULL)
+                """))
+        }
+    }
+
+    /// The snapshot one statement may apply per id (it may not touch a row twice): the newest,
+    /// and among equal versions the first that names an author, else the first — what
+    /// applying them one at a time would leave.
+    private static func onePerObject(_ objects: [KnownObject]) -> [KnownObject] {
+        var chosen: [UUID: Int] = [:]
+        var order: [UUID] = []
+        for (index, object) in objects.enumerated() {
+            guard let current = chosen[object.id] else {
+                chosen[object.id] = index
+                order.append(object.id)
+                continue
+            }
+            let kept = objects[current]
+            if object.version > kept.version || (object.version == kept.version && kept.authorId == nil && object.authorId != nil) {
+                chosen[object.id] = index
+            }
+        }
+        return order.map { objects[chosen[$0]!] }
     }
 }

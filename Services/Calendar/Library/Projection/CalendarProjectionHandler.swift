@@ -8,21 +8,44 @@ import Postgres
 /// zone, active) and counterparty names are kept for display. The newest `version` wins, so
 /// replays and reordering change nothing. Every entry change is published on
 /// `crm.calendar.v1` and reschedules or drops its reminder — in the batch's transaction.
-struct CalendarProjectionHandler: MessageHandler {
+struct CalendarProjectionHandler: BatchMessageHandler {
     let outbox: Outbox
     let reminderLead: TimeInterval
     let now: @Sendable () -> Date
 
     static let topics = [Topic.events, Topic.employees, Topic.counterparties]
 
-    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
+    /// One snapshot, read and checked.
+    enum Change: Sendable {
+        case event(EventChange)
+        case employee(VersionedUpsert.Columns)
+        case counterparty(id: UUID, name: String, columns: VersionedUpsert.Columns)
+
+        /// Runs of one kind are applied together; the runs in batch order.
+        var kind: Int {
+            switch self {
+            case .event: 0
+            case .employee: 1
+            case .counterparty: 2
+            }
+        }
+    }
+
+    /// An event snapshot and whether it makes a calendar entry.
+    struct EventChange: Sendable {
+        var id: UUID
+        var version: Int
+        var type: String
+        var event: EventSnapshot
+        var isEntry: Bool
+    }
+
+    func decode(_ message: KafkaMessage) throws -> Change {
         switch message.topic {
         case Topic.events:
-            let envelope = try decode(CloudEvent<EventSnapshot>.self, message)
-            try await apply(event: envelope, in: transaction)
+            return .event(try eventChange(decode(CloudEvent<EventSnapshot>.self, message)))
         case Topic.employees, Topic.counterparties:
-            let envelope = try decode(CloudEvent<JSONValue>.self, message)
-            try await apply(catalog: envelope, topic: message.topic, in: transaction)
+            return try catalogChange(decode(CloudEvent<JSONValue>.self, message), topic: message.topic)
         default:
             throw PermanentFailure("crm-calendar does not project \(message.topic)")
         }
@@ -37,14 +60,31 @@ struct CalendarProjectionHandler: MessageHandler {
         }
     }
 
+    func apply(_ batch: [Change], in transaction: PostgresTransaction) async throws {
+        for run in batch.consecutiveRuns(by: \.kind) {
+            var events: [EventChange] = []
+            var employees: [VersionedUpsert.Columns] = []
+            var counterparties: [(id: UUID, name: String, columns: VersionedUpsert.Columns)] = []
+            for change in run.elements {
+                switch change {
+                case .event(let event): events.append(event)
+                case .employee(let columns): employees.append(columns)
+                case .counterparty(let id, let name, let columns): counterparties.append((id, name, columns))
+                }
+            }
+            if !events.isEmpty { try await apply(events: events, in: transaction) }
+            if !employees.isEmpty { try await VersionedUpsert.apply(table: "employees", key: ["id"], rows: employees, in: transaction) }
+            if !counterparties.isEmpty { try await apply(counterparties: counterparties, in: transaction) }
+        }
+    }
+
     // MARK: - Events → entries
 
-    private func apply(event envelope: CloudEvent<EventSnapshot>, in transaction: PostgresTransaction) async throws {
+    private func eventChange(_ envelope: CloudEvent<EventSnapshot>) throws -> EventChange {
         let event = envelope.data
         guard let id = event.id ?? UUID(uuidString: envelope.subject) else {
             throw PermanentFailure("\(envelope.type) without an event id")
         }
-        let version = Int(envelope.version)
         let deleted = event.deleted == true || envelope.type.hasSuffix(".deleted")
         var isEntry = false
         if !deleted, let startsAt = event.startsAt, let endsAt = event.endsAt, event.responsibleId != nil {
@@ -53,86 +93,123 @@ struct CalendarProjectionHandler: MessageHandler {
             }
             isEntry = true
         }
+        return EventChange(id: id, version: Int(envelope.version), type: envelope.type, event: event, isEntry: isEntry)
+    }
 
-        // Lock, then check, then write: the stored row decides whether this snapshot is news.
+    /// Lock, then check, then write: the stored rows decide which snapshots are news. One
+    /// query for the stored rows, one upsert, one for the counterparty names, one outbox
+    /// insert and the reminder statements, for the whole run.
+    private func apply(events changes: [EventChange], in transaction: PostgresTransaction) async throws {
         let previous = try await transaction.query("""
-            SELECT active, employee_id, version FROM entries WHERE event_id = \(id) FOR UPDATE
-            """).first
-        if let previous, try previous.decode("version", as: Int.self) >= version { return }
-        let wasActive = try previous?.decode("active", as: Bool.self) ?? false
-        let previousEmployee = try previous?.decodeIfPresent("employee_id", as: UUID.self)
-
-        let applied = try await VersionedUpsert.apply(
-            table: "entries", key: ["event_id"],
-            columns: [
-                ("event_id", id), ("active", isEntry), ("employee_id", event.responsibleId),
-                ("number", event.number ?? ""), ("subject", event.subject ?? ""), ("channel", event.channel ?? ""),
-                ("direction", event.direction ?? ""), ("state", event.state ?? ""), ("content", event.content),
-                ("counterparty_id", event.counterpartyId), ("contact_id", event.contactId),
-                ("starts_at", event.startsAt), ("ends_at", event.endsAt), ("event_updated_at", event.updatedAt),
-                ("version", version),
-            ],
-            in: transaction)
-        guard applied else { return }
-
-        if isEntry || wasActive {
-            let counterpartyName = try await self.counterpartyName(event.counterpartyId, in: transaction)
-            let snapshot = EntrySnapshot(
-                eventId: id, employeeId: isEntry ? event.responsibleId : previousEmployee, number: event.number,
-                subject: event.subject, channel: event.channel, direction: event.direction, state: event.state,
-                startsAt: event.startsAt, endsAt: event.endsAt, counterpartyId: event.counterpartyId,
-                counterpartyName: counterpartyName, contactId: event.contactId, removed: !isEntry, version: version)
-            let key = id.uuidString.lowercased()
-            let message = CloudEvent(
-                source: CalendarService.name, type: isEntry ? "crm.calendar-entry.upserted" : "crm.calendar-entry.removed",
-                subject: key, version: Int64(version), data: snapshot)
-            try await outbox.enqueue(message, topic: Topic.calendar, key: key, in: transaction)
+            SELECT event_id, active, employee_id, version FROM entries
+            WHERE event_id = ANY(\(Array(Set(changes.map(\.id))))::uuid[]) FOR UPDATE
+            """)
+        var stored: [UUID: (active: Bool, employee: UUID?, version: Int)] = [:]
+        for row in previous {
+            stored[try row.decode("event_id")] = (try row.decode("active"), try row.decodeIfPresent("employee_id"), try row.decode("version"))
         }
+        let news = changes.filter { change in stored[change.id].map { $0.version < change.version } ?? true }
+        let written = try await VersionedUpsert.apply(
+            table: "entries", key: ["event_id"], rows: news.map(Self.entryColumns), in: transaction
+        ).map { news[$0] }
 
-        try await reschedule(
-            id, employee: isEntry ? event.responsibleId : nil, startsAt: isEntry && event.state == "planned" ? event.startsAt : nil,
-            in: transaction)
+        let shown = written.filter { $0.isEntry || stored[$0.id]?.active == true }
+        let names = try await counterpartyNames(Set(shown.compactMap(\.event.counterpartyId)), in: transaction)
+        let messages = try shown.map { change in
+            let event = change.event
+            let snapshot = EntrySnapshot(
+                eventId: change.id, employeeId: change.isEntry ? event.responsibleId : stored[change.id]?.employee,
+                number: event.number, subject: event.subject, channel: event.channel, direction: event.direction,
+                state: event.state, startsAt: event.startsAt, endsAt: event.endsAt, counterpartyId: event.counterpartyId,
+                counterpartyName: event.counterpartyId.flatMap { names[$0] }, contactId: event.contactId,
+                removed: !change.isEntry, version: change.version)
+            let key = change.id.uuidString.lowercased()
+            let message = CloudEvent(
+                source: CalendarService.name, type: change.isEntry ? "crm.calendar-entry.upserted" : "crm.calendar-entry.removed",
+                subject: key, version: Int64(change.version), data: snapshot)
+            return try OutboxMessage(message, topic: Topic.calendar, key: key)
+        }
+        try await outbox.enqueue(messages, in: transaction)
+        try await reschedule(written, in: transaction)
+    }
+
+    private static func entryColumns(_ change: EventChange) -> VersionedUpsert.Columns {
+        let event = change.event
+        return [
+            ("event_id", change.id), ("active", change.isEntry), ("employee_id", event.responsibleId),
+            ("number", event.number ?? ""), ("subject", event.subject ?? ""), ("channel", event.channel ?? ""),
+            ("direction", event.direction ?? ""), ("state", event.state ?? ""), ("content", event.content),
+            ("counterparty_id", event.counterpartyId), ("contact_id", event.contactId),
+            ("starts_at", event.startsAt), ("ends_at", event.endsAt), ("event_updated_at", event.updatedAt),
+            ("version", change.version),
+        ]
     }
 
     /// One reminder per event and start time: a planned entry that has not started gets one due
     /// `reminderLead` before its start; a move replaces a still scheduled one; anything else
     /// (completed, cancelled, deleted, no longer an entry) drops it. Sent and missed reminders
     /// stay as they are, so the same start time never fires twice.
-    private func reschedule(_ eventId: UUID, employee: UUID?, startsAt: Date?, in transaction: PostgresTransaction) async throws {
-        guard let employee, let startsAt else {
-            try await transaction.execute("DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled'")
-            return
+    private func reschedule(_ changes: [EventChange], in transaction: PostgresTransaction) async throws {
+        let now = now()
+        var dropped: [UUID] = []
+        var started: [(id: UUID, startsAt: Date)] = []
+        var upcoming: [(id: UUID, employee: UUID, startsAt: Date)] = []
+        for change in changes {
+            guard change.isEntry, change.event.state == "planned", let employee = change.event.responsibleId,
+                  let startsAt = change.event.startsAt else {
+                dropped.append(change.id)
+                continue
+            }
+            if startsAt > now {
+                upcoming.append((change.id, employee, startsAt))
+            } else {
+                started.append((change.id, startsAt))
+            }
         }
         // A planned entry that already started (the service was down when it fell due, or it
         // arrived late): recorded as missed, never sent.
-        guard startsAt > now() else {
+        if !started.isEmpty {
             try await transaction.execute("""
-                UPDATE reminders SET status = 'missed', settled_at = \(now())
-                WHERE event_id = \(eventId) AND status = 'scheduled' AND starts_at = \(startsAt)
+                UPDATE reminders r SET status = 'missed', settled_at = \(now)
+                FROM unnest(\(started.map(\.id))::uuid[], \(started.map(\.startsAt))::timestamptz[]) AS s(event_id, starts_at)
+                WHERE r.event_id = s.event_id AND r.status = 'scheduled' AND r.starts_at = s.starts_at
                 """)
-            try await transaction.execute("DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled'")
-            return
         }
-        // One round trip: drop a still scheduled reminder of another start, (re)schedule this one.
+        let cleared = dropped + started.map(\.id)
+        if !cleared.isEmpty {
+            try await transaction.execute("DELETE FROM reminders WHERE event_id = ANY(\(cleared)::uuid[]) AND status = 'scheduled'")
+        }
+        guard !upcoming.isEmpty else { return }
+        // Drop still scheduled reminders of another start, then (re)schedule these.
         try await transaction.execute("""
-            WITH moved AS (
-                DELETE FROM reminders WHERE event_id = \(eventId) AND status = 'scheduled' AND starts_at <> \(startsAt)
-            )
-            INSERT INTO reminders (event_id, starts_at, employee_id, due_at, status)
-            VALUES (\(eventId), \(startsAt), \(employee), \(startsAt.addingTimeInterval(-reminderLead)), 'scheduled')
-            ON CONFLICT (event_id, starts_at) DO UPDATE SET employee_id = EXCLUDED.employee_id, due_at = EXCLUDED.due_at
-            WHERE reminders.status = 'scheduled'
+            DELETE FROM reminders r
+            USING unnest(\(upcoming.map(\.id))::uuid[], \(upcoming.map(\.startsAt))::timestamptz[]) AS u(event_id, starts_at)
+            WHERE r.event_id = u.event_id AND r.status = 'scheduled' AND r.starts_at <> u.starts_at
             """)
+        let rows = upcoming.map { reminder -> [(any PostgresEncodable)?] in
+            [reminder.id, reminder.startsAt, reminder.employee, reminder.startsAt.addingTimeInterval(-reminderLead), "scheduled"]
+        }
+        for chunk in PostgresQuery.statementChunks(rows, width: 5) {
+            try await transaction.execute(.withValues(
+                "INSERT INTO reminders (event_id, starts_at, employee_id, due_at, status) VALUES", Array(chunk), """
+                ON CONFLICT (event_id, starts_at) DO UPDATE SET employee_id = EXCLUDED.employee_id, due_at = EXCLUDED.due_at
+                WHERE reminders.status = 'scheduled'
+                """))
+        }
     }
 
-    private func counterpartyName(_ id: UUID?, in transaction: PostgresTransaction) async throws -> String? {
-        guard let id else { return nil }
-        return try await transaction.query("SELECT name FROM counterparties WHERE id = \(id)").first?.decode("name")
+    private func counterpartyNames(_ ids: Set<UUID>, in transaction: PostgresTransaction) async throws -> [UUID: String] {
+        guard !ids.isEmpty else { return [:] }
+        var names: [UUID: String] = [:]
+        for row in try await transaction.query("SELECT id, name FROM counterparties WHERE id = ANY(\(Array(ids))::uuid[])") {
+            names[try row.decode("id")] = try row.decode("name")
+        }
+        return names
     }
 
     // MARK: - Employees and counterparties
 
-    private func apply(catalog envelope: CloudEvent<JSONValue>, topic: String, in transaction: PostgresTransaction) async throws {
+    private func catalogChange(_ envelope: CloudEvent<JSONValue>, topic: String) throws -> Change {
         guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
             throw PermanentFailure("\(envelope.type) without an object id")
         }
@@ -141,20 +218,26 @@ struct CalendarProjectionHandler: MessageHandler {
         let version = envelope.version
         if topic == Topic.employees {
             let active = data["active"] != .bool(false)
-            try await VersionedUpsert.apply(
-                table: "employees", key: ["id"],
-                columns: [("id", id), ("name", name), ("time_zone", validTimeZone(data["timeZone"]?.stringValue)),
-                          ("active", active), ("deleted", deleted), ("version", version)],
-                in: transaction)
-        } else {
-            let previous = try await transaction.query("SELECT name FROM counterparties WHERE id = \(id) FOR UPDATE")
-                .first?.decode("name", as: String.self)
-            let applied = try await VersionedUpsert.apply(
-                table: "counterparties", key: ["id"],
-                columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)], in: transaction)
-            // Entries show the name: a rename goes out on crm.calendar.v1 for each of them.
-            if applied, let previous, previous != name {
-                try await EntryRepublisher.republish(entriesOf: id, outbox: outbox, in: transaction)
+            return .employee([
+                ("id", id), ("name", name), ("time_zone", validTimeZone(data["timeZone"]?.stringValue)),
+                ("active", active), ("deleted", deleted), ("version", version),
+            ])
+        }
+        return .counterparty(id: id, name: name, columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)])
+    }
+
+    /// Entries show the name: a rename goes out on crm.calendar.v1 for each of them.
+    private func apply(counterparties: [(id: UUID, name: String, columns: VersionedUpsert.Columns)], in transaction: PostgresTransaction) async throws {
+        let previous = try await transaction.query("""
+            SELECT id, name FROM counterparties WHERE id = ANY(\(Array(Set(counterparties.map(\.id))))::uuid[]) FOR UPDATE
+            """)
+        var names: [UUID: String] = [:]
+        for row in previous { names[try row.decode("id")] = try row.decode("name") }
+        let written = try await VersionedUpsert.apply(
+            table: "counterparties", key: ["id"], rows: counterparties.map(\.columns), in: transaction)
+        for counterparty in written.map({ counterparties[$0] }) {
+            if let old = names[counterparty.id], old != counterparty.name {
+                try await EntryRepublisher.republish(entriesOf: counterparty.id, outbox: outbox, in: transaction)
             }
         }
     }

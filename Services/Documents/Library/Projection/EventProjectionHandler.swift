@@ -7,10 +7,10 @@ import Postgres
 /// Keeps what crm-documents needs of each event from `crm.events.v1`: what an order based on an
 /// event takes from it (counterparty, contact, deal, project, responsible), and what the
 /// structure shows (number, state, subject, start, basis, deletion). Newest `version` wins.
-struct EventProjectionHandler: MessageHandler {
+struct EventProjectionHandler: BatchMessageHandler {
     static let topics = [Topic.events]
 
-    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
+    func decode(_ message: KafkaMessage) throws -> VersionedUpsert.Columns {
         let snapshot = try Snapshot(message)
         let data = snapshot.data
         func uuid(_ key: String) -> UUID? { data[key]?.stringValue.flatMap(UUID.init(uuidString:)) }
@@ -25,15 +25,17 @@ struct EventProjectionHandler: MessageHandler {
             basisKind = kind
             basisID = id
         }
-        try await VersionedUpsert.apply(
-            table: "events", key: ["id"],
-            columns: [
-                ("id", snapshot.id), ("number", number), ("state", data["state"]?.stringValue ?? "planned"),
-                ("subject", data["subject"]?.stringValue ?? ""), ("starts_at", date("startsAt")), ("created_at", createdAt),
-                ("counterparty_id", uuid("counterpartyId")), ("contact_id", uuid("contactId")), ("deal_id", uuid("dealId")),
-                ("project_id", uuid("projectId")), ("responsible_id", uuid("responsibleId")), ("basis_kind", basisKind),
-                ("basis_id", basisID), ("deleted", snapshot.deleted), ("version", snapshot.version),
-            ],
-            in: transaction)
+        return [
+            ("id", snapshot.id), ("number", number), ("state", data["state"]?.stringValue ?? "planned"),
+            ("subject", data["subject"]?.stringValue ?? ""), ("starts_at", date("startsAt")), ("created_at", createdAt),
+            ("counterparty_id", uuid("counterpartyId")), ("contact_id", uuid("contactId")), ("deal_id", uuid("dealId")),
+            ("project_id", uuid("projectId")), ("responsible_id", uuid("responsibleId")), ("basis_kind", basisKind),
+            ("basis_id", basisID), ("deleted", snapshot.deleted), ("version", snapshot.version),
+        ]
+    }
+
+    /// One versioned multi-row upsert for the batch.
+    func apply(_ batch: [VersionedUpsert.Columns], in transaction: PostgresTransaction) async throws {
+        try await VersionedUpsert.apply(table: "events", key: ["id"], rows: batch, in: transaction)
     }
 }

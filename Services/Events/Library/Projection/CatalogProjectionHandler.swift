@@ -7,12 +7,25 @@ import Postgres
 /// Keeps the catalog objects crm-events refers to and matches calls against: counterparties and
 /// contacts (with a phone index), employees (with extensions), projects and deals. The newest
 /// `version` wins, so replays and reordering are harmless.
-struct CatalogProjectionHandler: MessageHandler {
+struct CatalogProjectionHandler: BatchMessageHandler {
     let defaultCountryCode: String
 
     static let topics = [Topic.counterparties, Topic.contacts, Topic.employees, Topic.projects, Topic.deals]
 
-    func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
+    /// What crm-events keeps of one catalog snapshot.
+    struct CatalogSnapshot: Sendable {
+        var topic: String
+        var id: UUID
+        var name: String
+        var phones: [String]
+        var counterpartyId: UUID?
+        var phoneExtension: String?
+        var deleted: Bool
+        var version: Int64
+    }
+
+    func decode(_ message: KafkaMessage) throws -> CatalogSnapshot {
+        guard Self.topics.contains(message.topic) else { throw PermanentFailure("crm-events does not project \(message.topic)") }
         let envelope: CloudEvent<JSONValue>
         do {
             envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))
@@ -22,59 +35,75 @@ struct CatalogProjectionHandler: MessageHandler {
         guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
             throw PermanentFailure("\(envelope.type) without an object id")
         }
-        let deleted = data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted")
-        let name = data["name"]?.stringValue ?? ""
-        let version = envelope.version
-        func uuid(_ key: String) -> UUID? { data[key]?.stringValue.flatMap(UUID.init(uuidString:)) }
-        let phones = (data["phones"]?.arrayValue ?? []).compactMap(\.stringValue)
-            .compactMap { PhoneNumber.normalize($0, defaultCountryCode: defaultCountryCode) }
+        return CatalogSnapshot(
+            topic: message.topic, id: id, name: data["name"]?.stringValue ?? "",
+            phones: (data["phones"]?.arrayValue ?? []).compactMap(\.stringValue)
+                .compactMap { PhoneNumber.normalize($0, defaultCountryCode: defaultCountryCode) },
+            counterpartyId: data["counterpartyId"]?.stringValue.flatMap(UUID.init(uuidString:)),
+            phoneExtension: data["phoneExtension"]?.stringValue,
+            deleted: data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted"),
+            version: envelope.version)
+    }
 
-        switch message.topic {
-        case Topic.counterparties:
-            let applied = try await VersionedUpsert.apply(
-                table: "counterparties", key: ["id"],
-                columns: [("id", id), ("name", name), ("phones", phones), ("deleted", deleted), ("version", version)],
-                in: transaction)
-            if applied { try await index(phones: deleted ? [] : phones, owner: id, counterparty: id, contact: nil, in: transaction) }
-        case Topic.contacts:
-            let counterparty = uuid("counterpartyId")
-            let applied = try await VersionedUpsert.apply(
-                table: "contacts", key: ["id"],
-                columns: [("id", id), ("counterparty_id", counterparty), ("name", name), ("phones", phones),
-                          ("deleted", deleted), ("version", version)],
-                in: transaction)
-            if applied, let counterparty {
-                try await index(phones: deleted ? [] : phones, owner: id, counterparty: counterparty, contact: id, in: transaction)
+    /// One versioned multi-row upsert per table, then the phone index of the counterparties
+    /// and contacts that changed.
+    func apply(_ batch: [CatalogSnapshot], in transaction: PostgresTransaction) async throws {
+        for topic in Self.topics {
+            let snapshots = batch.filter { $0.topic == topic }
+            guard !snapshots.isEmpty else { continue }
+            let written = try await VersionedUpsert.apply(
+                table: Self.table(of: topic), key: ["id"], rows: snapshots.map { Self.columns($0, topic: topic) }, in: transaction)
+            if topic == Topic.counterparties || topic == Topic.contacts {
+                try await index(written.map { snapshots[$0] }, in: transaction)
             }
-        case Topic.employees:
-            try await VersionedUpsert.apply(
-                table: "employees", key: ["id"],
-                columns: [("id", id), ("name", name), ("phone_extension", data["phoneExtension"]?.stringValue),
-                          ("deleted", deleted), ("version", version)],
-                in: transaction)
-        case Topic.projects:
-            try await VersionedUpsert.apply(
-                table: "projects", key: ["id"],
-                columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)], in: transaction)
-        case Topic.deals:
-            try await VersionedUpsert.apply(
-                table: "deals", key: ["id"],
-                columns: [("id", id), ("name", name), ("counterparty_id", uuid("counterpartyId")), ("deleted", deleted),
-                          ("version", version)],
-                in: transaction)
-        default:
-            throw PermanentFailure("crm-events does not project \(message.topic)")
         }
     }
 
-    /// Replaces the phone-index rows of one counterparty or contact.
-    private func index(phones: [String], owner: UUID, counterparty: UUID, contact: UUID?, in transaction: PostgresTransaction) async throws {
-        try await transaction.execute("DELETE FROM phone_index WHERE owner_id = \(owner)")
-        for phone in Set(phones) {
-            try await transaction.execute("""
-                INSERT INTO phone_index (e164, last10, counterparty_id, contact_id, owner_id)
-                VALUES (\(phone), \(PhoneNumber.lastTenDigits(phone)), \(counterparty), \(contact), \(owner))
-                """)
+    private static func table(of topic: String) -> String {
+        switch topic {
+        case Topic.counterparties: "counterparties"
+        case Topic.contacts: "contacts"
+        case Topic.employees: "employees"
+        case Topic.projects: "projects"
+        default: "deals"
+        }
+    }
+
+    private static func columns(_ snapshot: CatalogSnapshot, topic: String) -> VersionedUpsert.Columns {
+        let (id, name, deleted, version) = (snapshot.id, snapshot.name, snapshot.deleted, snapshot.version)
+        switch topic {
+        case Topic.counterparties:
+            return [("id", id), ("name", name), ("phones", snapshot.phones), ("deleted", deleted), ("version", version)]
+        case Topic.contacts:
+            return [("id", id), ("counterparty_id", snapshot.counterpartyId), ("name", name), ("phones", snapshot.phones),
+                    ("deleted", deleted), ("version", version)]
+        case Topic.employees:
+            return [("id", id), ("name", name), ("phone_extension", snapshot.phoneExtension), ("deleted", deleted), ("version", version)]
+        case Topic.projects:
+            return [("id", id), ("name", name), ("deleted", deleted), ("version", version)]
+        default:
+            return [("id", id), ("name", name), ("counterparty_id", snapshot.counterpartyId), ("deleted", deleted), ("version", version)]
+        }
+    }
+
+    /// Replaces the phone-index rows of the written counterparties and contacts (a contact
+    /// without a counterparty keeps its rows, as nothing can be matched to it anew).
+    private func index(_ written: [CatalogSnapshot], in transaction: PostgresTransaction) async throws {
+        let owners = written.compactMap { snapshot -> (owner: UUID, counterparty: UUID, contact: UUID?, phones: [String])? in
+            let phones = snapshot.deleted ? [] : Array(Set(snapshot.phones))
+            if snapshot.topic == Topic.counterparties { return (snapshot.id, snapshot.id, nil, phones) }
+            return snapshot.counterpartyId.map { (snapshot.id, $0, snapshot.id, phones) }
+        }
+        guard !owners.isEmpty else { return }
+        try await transaction.execute("DELETE FROM phone_index WHERE owner_id = ANY(\(owners.map(\.owner))::uuid[])")
+        let rows: [[(any PostgresEncodable)?]] = owners.flatMap { owner in
+            owner.phones.map { phone -> [(any PostgresEncodable)?] in
+                [phone, PhoneNumber.lastTenDigits(phone), owner.counterparty, owner.contact, owner.owner]
+            }
+        }
+        for chunk in PostgresQuery.statementChunks(rows, width: 5) {
+            try await transaction.execute(.withValues(
+                "INSERT INTO phone_index (e164, last10, counterparty_id, contact_id, owner_id) VALUES", Array(chunk)))
         }
     }
 }
