@@ -155,6 +155,9 @@ let package = Package(
             name: "KafkaTests", dependencies: ["Kafka", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "ContractsTests", dependencies: ["Contracts"],
+            swiftSettings: strict),
+        .testTarget(
             name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"],
             swiftSettings: strict),
         .testTarget(

@@ -316,3 +316,28 @@ pid_alive() {
     kill -0 "$pid" 2>/dev/null || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$name"
 }
+
+# ---------------------------------------------------------------------------
+# Python tools (OpenAPI/AsyncAPI checks, the fuzz gate)
+
+# ensure_python_venv: one virtualenv at .crm/venv with the pinned
+# deploy/local/requirements.txt, reinstalled when that file changes; prints
+# the venv's bin directory. Installs python3-venv on Debian when missing.
+ensure_python_venv() {
+    local venv="$CRM_ROOT/.crm/venv" requirements="$CRM_ROOT/deploy/local/requirements.txt" stamp
+    stamp="$(sha256sum "$requirements" | cut -c1-16)"
+    if [[ -x $venv/bin/python && "$(cat "$venv/.requirements-stamp" 2>/dev/null)" == "$stamp" ]]; then
+        printf '%s\n' "$venv/bin"
+        return 0
+    fi
+    if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then
+        _apt_install python3-venv >&2
+    fi
+    log "creating the Python tools venv in .crm/venv (deploy/local/requirements.txt)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2 || die "python3 -m venv failed"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2 \
+        || die "pip install -r $requirements failed"
+    printf '%s\n' "$stamp" >"$venv/.requirements-stamp"
+    printf '%s\n' "$venv/bin"
+}

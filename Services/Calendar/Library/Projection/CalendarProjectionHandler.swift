@@ -18,22 +18,13 @@ struct CalendarProjectionHandler: MessageHandler {
     func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
         switch message.topic {
         case Topic.events:
-            let envelope = try decode(CloudEvent<EventSnapshot>.self, message)
-            try await apply(event: envelope, in: transaction)
-        case Topic.employees, Topic.counterparties:
-            let envelope = try decode(CloudEvent<JSONValue>.self, message)
-            try await apply(catalog: envelope, topic: message.topic, in: transaction)
+            try await apply(event: message.cloudEvent(of: EventSnapshot.self), in: transaction)
+        case Topic.employees:
+            try await apply(employee: message.catalogSnapshot(EmployeeFields.self), in: transaction)
+        case Topic.counterparties:
+            try await apply(counterparty: message.catalogSnapshot(CounterpartyFields.self), in: transaction)
         default:
             throw PermanentFailure("crm-calendar does not project \(message.topic)")
-        }
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ message: KafkaMessage) throws -> T {
-        guard let value = message.value, !value.isEmpty else { throw PermanentFailure("an empty message is not a snapshot") }
-        do {
-            return try CRMJSON.makeDecoder().decode(T.self, from: Data(value))
-        } catch let error as DecodingError {
-            throw PermanentFailure("not a CloudEvent snapshot: \(error.reason)")
         }
     }
 
@@ -41,11 +32,9 @@ struct CalendarProjectionHandler: MessageHandler {
 
     private func apply(event envelope: CloudEvent<EventSnapshot>, in transaction: PostgresTransaction) async throws {
         let event = envelope.data
-        guard let id = event.id ?? UUID(uuidString: envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an event id")
-        }
+        let id = event.id
         let version = Int(envelope.version)
-        let deleted = event.deleted == true || envelope.type.hasSuffix(".deleted")
+        let deleted = event.deleted || envelope.type.hasSuffix(".deleted")
         var isEntry = false
         if !deleted, let startsAt = event.startsAt, let endsAt = event.endsAt, event.responsibleId != nil {
             guard endsAt >= startsAt else {
@@ -66,8 +55,8 @@ struct CalendarProjectionHandler: MessageHandler {
             table: "entries", key: ["event_id"],
             columns: [
                 ("event_id", id), ("active", isEntry), ("employee_id", event.responsibleId),
-                ("number", event.number ?? ""), ("subject", event.subject ?? ""), ("channel", event.channel ?? ""),
-                ("direction", event.direction ?? ""), ("state", event.state ?? ""), ("content", event.content),
+                ("number", event.number), ("subject", event.subject), ("channel", event.channel),
+                ("direction", event.direction), ("state", event.state), ("content", event.content),
                 ("counterparty_id", event.counterpartyId), ("contact_id", event.contactId),
                 ("starts_at", event.startsAt), ("ends_at", event.endsAt), ("event_updated_at", event.updatedAt),
                 ("version", version),
@@ -84,8 +73,7 @@ struct CalendarProjectionHandler: MessageHandler {
                 counterpartyName: counterpartyName, contactId: event.contactId, removed: !isEntry, version: version)
             let key = id.uuidString.lowercased()
             let message = CloudEvent(
-                source: CalendarService.name, type: isEntry ? "crm.calendar-entry.upserted" : "crm.calendar-entry.removed",
-                subject: key, version: Int64(version), data: snapshot)
+                source: CalendarService.name, type: snapshot.eventType, subject: key, version: Int64(version), data: snapshot)
             try await outbox.enqueue(message, topic: Topic.calendar, key: key, in: transaction)
         }
 
@@ -132,30 +120,28 @@ struct CalendarProjectionHandler: MessageHandler {
 
     // MARK: - Employees and counterparties
 
-    private func apply(catalog envelope: CloudEvent<JSONValue>, topic: String, in transaction: PostgresTransaction) async throws {
-        guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an object id")
-        }
-        let deleted = data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted")
-        let name = data["name"]?.stringValue ?? ""
-        let version = envelope.version
-        if topic == Topic.employees {
-            let active = data["active"] != .bool(false)
-            try await VersionedUpsert.apply(
-                table: "employees", key: ["id"],
-                columns: [("id", id), ("name", name), ("time_zone", validTimeZone(data["timeZone"]?.stringValue)),
-                          ("active", active), ("deleted", deleted), ("version", version)],
-                in: transaction)
-        } else {
-            let previous = try await transaction.query("SELECT name FROM counterparties WHERE id = \(id) FOR UPDATE")
-                .first?.decode("name", as: String.self)
-            let applied = try await VersionedUpsert.apply(
-                table: "counterparties", key: ["id"],
-                columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)], in: transaction)
-            // Entries show the name: a rename goes out on crm.calendar.v1 for each of them.
-            if applied, let previous, previous != name {
-                try await EntryRepublisher.republish(entriesOf: id, outbox: outbox, in: transaction)
-            }
+    private func apply(
+        employee snapshot: (id: UUID, deleted: Bool, version: Int64, fields: EmployeeFields), in transaction: PostgresTransaction
+    ) async throws {
+        try await VersionedUpsert.apply(
+            table: "employees", key: ["id"],
+            columns: [("id", snapshot.id), ("name", snapshot.fields.name ?? ""), ("time_zone", validTimeZone(snapshot.fields.timeZone)),
+                      ("active", snapshot.fields.active != false), ("deleted", snapshot.deleted), ("version", snapshot.version)],
+            in: transaction)
+    }
+
+    private func apply(
+        counterparty snapshot: (id: UUID, deleted: Bool, version: Int64, fields: CounterpartyFields), in transaction: PostgresTransaction
+    ) async throws {
+        let (id, name) = (snapshot.id, snapshot.fields.name ?? "")
+        let previous = try await transaction.query("SELECT name FROM counterparties WHERE id = \(id) FOR UPDATE")
+            .first?.decode("name", as: String.self)
+        let applied = try await VersionedUpsert.apply(
+            table: "counterparties", key: ["id"],
+            columns: [("id", id), ("name", name), ("deleted", snapshot.deleted), ("version", snapshot.version)], in: transaction)
+        // Entries show the name: a rename goes out on crm.calendar.v1 for each of them.
+        if applied, let previous, previous != name {
+            try await EntryRepublisher.republish(entriesOf: id, outbox: outbox, in: transaction)
         }
     }
 }

@@ -13,53 +13,48 @@ struct CatalogProjectionHandler: MessageHandler {
     static let topics = [Topic.counterparties, Topic.contacts, Topic.employees, Topic.projects, Topic.deals]
 
     func handle(_ message: KafkaMessage, in transaction: PostgresTransaction) async throws {
-        let envelope: CloudEvent<JSONValue>
-        do {
-            envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))
-        } catch let error as DecodingError {
-            throw PermanentFailure("not a CloudEvent snapshot: \(error.reason)")
+        func normalized(_ phones: [String]?) -> [String] {
+            (phones ?? []).compactMap { PhoneNumber.normalize($0, defaultCountryCode: defaultCountryCode) }
         }
-        guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an object id")
-        }
-        let deleted = data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted")
-        let name = data["name"]?.stringValue ?? ""
-        let version = envelope.version
-        func uuid(_ key: String) -> UUID? { data[key]?.stringValue.flatMap(UUID.init(uuidString:)) }
-        let phones = (data["phones"]?.arrayValue ?? []).compactMap(\.stringValue)
-            .compactMap { PhoneNumber.normalize($0, defaultCountryCode: defaultCountryCode) }
 
         switch message.topic {
         case Topic.counterparties:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(CounterpartyFields.self)
+            let phones = normalized(fields.phones)
             let applied = try await VersionedUpsert.apply(
                 table: "counterparties", key: ["id"],
-                columns: [("id", id), ("name", name), ("phones", phones), ("deleted", deleted), ("version", version)],
+                columns: [("id", id), ("name", fields.name ?? ""), ("phones", phones), ("deleted", deleted), ("version", version)],
                 in: transaction)
             if applied { try await index(phones: deleted ? [] : phones, owner: id, counterparty: id, contact: nil, in: transaction) }
         case Topic.contacts:
-            let counterparty = uuid("counterpartyId")
+            let (id, deleted, version, fields) = try message.catalogSnapshot(ContactFields.self)
+            let phones = normalized(fields.phones)
+            let counterparty = fields.counterpartyId
             let applied = try await VersionedUpsert.apply(
                 table: "contacts", key: ["id"],
-                columns: [("id", id), ("counterparty_id", counterparty), ("name", name), ("phones", phones),
+                columns: [("id", id), ("counterparty_id", counterparty), ("name", fields.name ?? ""), ("phones", phones),
                           ("deleted", deleted), ("version", version)],
                 in: transaction)
             if applied, let counterparty {
                 try await index(phones: deleted ? [] : phones, owner: id, counterparty: counterparty, contact: id, in: transaction)
             }
         case Topic.employees:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(EmployeeFields.self)
             try await VersionedUpsert.apply(
                 table: "employees", key: ["id"],
-                columns: [("id", id), ("name", name), ("phone_extension", data["phoneExtension"]?.stringValue),
+                columns: [("id", id), ("name", fields.name ?? ""), ("phone_extension", fields.phoneExtension),
                           ("deleted", deleted), ("version", version)],
                 in: transaction)
         case Topic.projects:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(ProjectFields.self)
             try await VersionedUpsert.apply(
                 table: "projects", key: ["id"],
-                columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)], in: transaction)
+                columns: [("id", id), ("name", fields.name ?? ""), ("deleted", deleted), ("version", version)], in: transaction)
         case Topic.deals:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(DealFields.self)
             try await VersionedUpsert.apply(
                 table: "deals", key: ["id"],
-                columns: [("id", id), ("name", name), ("counterparty_id", uuid("counterpartyId")), ("deleted", deleted),
+                columns: [("id", id), ("name", fields.name ?? ""), ("counterparty_id", fields.counterpartyId), ("deleted", deleted),
                           ("version", version)],
                 in: transaction)
         default:
