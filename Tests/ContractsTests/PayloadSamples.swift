@@ -29,7 +29,7 @@ enum Samples {
         AttributeTabEntry(key: "region", name: "Регион", type: .enum, position: 3, value: .null),
     ]
 
-    static func catalog<Fields: CatalogFields>(_ fields: Fields, deleted: Bool = false, tab: [AttributeTabEntry] = tab) -> CatalogSnapshot<Fields> {
+    static func catalog<Fields: CatalogFields>(_ fields: Fields, deleted: Bool = false, tab: [AttributeTabEntry] = Samples.tab) -> CatalogSnapshot<Fields> {
         CatalogSnapshot(id: a, version: deleted ? Int(Int32.max) : 1, deleted: deleted, createdAt: t1, updatedAt: t2, attributes: tab, fields: fields)
     }
 

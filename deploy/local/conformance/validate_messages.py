@@ -4,7 +4,8 @@
   validate_messages.py [--require-messages] DUMP_DIR
 
 1. Every docs/schemas/*.json is a valid JSON Schema (draft 2020-12 metaschema) and its
-   `examples` validate against it; every $ref of docs/asyncapi.yaml resolves.
+   `examples` validate against it; docs/asyncapi.yaml is valid against the AsyncAPI 3.0 object
+   model of the `asyncapi3` package and every $ref in it resolves.
 2. DUMP_DIR/payload-samples.jsonl (written by the Swift ContractsTests: values of the Contracts
    types, encoded) — each value validates against the schema it names.
 3. Every other DUMP_DIR/*.jsonl (written by Tests/TestSupport/ConformanceDump.swift: every
@@ -19,9 +20,10 @@ Prints counts per topic; exits 1 on any violation.
 For readers of the topics (README, "Topic contract"):
   validate_messages.py --stdin event.json      validates JSON values, one per line, read from
                                                stdin (e.g. kcat … | jq -c .data) against a schema
-  validate_messages.py --bundle event.json [--draft-07]
-                                               prints the schema with its references inlined, as
-                                               one document (for a schema registry or a converter)
+  validate_messages.py --bundle event.json [--envelope] [--draft-07]
+                                               prints the schema (with --envelope: the whole message
+                                               value) with its references inlined, as one document,
+                                               for a schema registry or a converter
 """
 import argparse
 import collections
@@ -101,6 +103,21 @@ class Contract:
         for name, message in components["messages"].items():
             self.payloads[name] = validator(message["payload"], ASYNCAPI)
             self.keys[name] = validator(message["bindings"]["kafka"]["key"], ASYNCAPI)
+
+    def check_document(self, problems):
+        """The document against the AsyncAPI 3.0 object model (asyncapi3, pydantic): required
+        fields, field types, operation actions, no unknown fixed fields."""
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # asyncapi3's own pydantic field-name warnings
+            from asyncapi3 import AsyncAPI3
+            from pydantic import ValidationError
+        try:
+            AsyncAPI3.model_validate(self.document)
+        except ValidationError as error:
+            for detail in error.errors():
+                problems.append(f"docs/asyncapi.yaml: not valid AsyncAPI 3.0 at "
+                                f"{'.'.join(map(str, detail['loc']))}: {detail['msg']}")
 
     def resolve_all(self, problems):
         """Every payload and key schema compiles and every $ref in them resolves."""
@@ -194,6 +211,20 @@ def bundle(name, draft7):
     return result
 
 
+def bundle_message(name, draft7):
+    """The CloudEvents envelope whose `data` is the schema `name`, as one document: the value
+    schema of a topic for a registry or a converter."""
+    envelope = bundle("cloudevent.json", draft7)
+    data = bundle(name, draft7)
+    definitions = "definitions" if draft7 else "$defs"
+    envelope[definitions].update(data.pop(definitions))
+    data.pop("$schema", None)
+    envelope["properties"]["data"] = data
+    envelope["title"] = f"{envelope['title']} with {data['title']}"
+    envelope.pop("examples", None)
+    return envelope
+
+
 def validate_stdin(name):
     path = SCHEMAS / name
     schema_validator = validator(json.loads(path.read_text()), path)
@@ -218,9 +249,12 @@ def main():
     parser.add_argument("--stdin", metavar="SCHEMA", help="validate JSON lines from stdin against docs/schemas/SCHEMA")
     parser.add_argument("--bundle", metavar="SCHEMA", help="print docs/schemas/SCHEMA with its references inlined")
     parser.add_argument("--draft-07", action="store_true", help="with --bundle: as a draft-07 schema")
+    parser.add_argument("--envelope", action="store_true",
+                        help="with --bundle: the whole message value (CloudEvents envelope with this data)")
     arguments = parser.parse_args()
     if arguments.bundle:
-        print(json.dumps(bundle(arguments.bundle, arguments.draft_07), indent=2, ensure_ascii=False))
+        make = bundle_message if arguments.envelope else bundle
+        print(json.dumps(make(arguments.bundle, arguments.draft_07), indent=2, ensure_ascii=False))
         return 0
     if arguments.stdin:
         return validate_stdin(arguments.stdin)
@@ -230,9 +264,10 @@ def main():
     problems = []
     schema_count = check_schema_files(problems)
     contract = Contract()
+    contract.check_document(problems)
     contract.resolve_all(problems)
-    print(f"contract: {schema_count} JSON Schemas (2020-12 metaschema and their examples), "
-          f"{len(contract.topics)} topics, {len(contract.payloads)} messages in docs/asyncapi.yaml")
+    print(f"contract: {schema_count} JSON Schemas (2020-12 metaschema and their examples); docs/asyncapi.yaml "
+          f"(AsyncAPI 3.0 object model, every $ref resolved): {len(contract.topics)} topics, {len(contract.payloads)} messages")
 
     samples = arguments.dump_dir / "payload-samples.jsonl"
     if samples.exists():
