@@ -44,7 +44,7 @@ extension OrderLine {
 /// type, the topic's payload in Contracts.
 typealias Order = OrderSnapshot
 
-extension OrderSnapshot: @retroactive ResponseEncodable {}
+extension OrderSnapshot: ResponseEncodable {}
 
 extension Order {
     static let columns = """

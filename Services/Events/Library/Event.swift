@@ -11,7 +11,7 @@ enum EventState: String, CaseIterable, Sendable { case planned, completed, cance
 /// topic's payload in Contracts.
 typealias Event = EventSnapshot
 
-extension EventSnapshot: @retroactive ResponseEncodable {}
+extension EventSnapshot: ResponseEncodable {}
 
 extension Event {
     static let columns = """
