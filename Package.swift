@@ -159,6 +159,9 @@ let package = Package(
             name: "KafkaTests", dependencies: ["Kafka", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "ContractsTests", dependencies: ["Contracts"],
+            swiftSettings: strict),
+        .testTarget(
             name: "MessagingTests", dependencies: ["Messaging", "Contracts", "TestSupport"],
             swiftSettings: strict),
         .testTarget(

@@ -8,14 +8,15 @@ public enum DeadLetters {
     /// `partition:offset` of a dead letter on `crm.dlq.v1`: how `crm dlq list` names it.
     public static func position(_ message: KafkaMessage) -> String { "\(message.partition):\(message.offset)" }
 
-    /// Reads the whole dead-letter topic with a throw-away group (it commits nothing), in
-    /// partition and offset order, until it has been quiet for `quiet` after the last message.
+    /// Reads the whole dead-letter topic (or `topics`) with a throw-away group (it commits
+    /// nothing), in partition and offset order, until it has been quiet for `quiet` after the
+    /// last message.
     public static func readAll(
-        configuration: KafkaConfiguration, limit: Int = 1_000_000, quiet: Duration = .seconds(2),
-        firstMessageWithin: Duration = .seconds(15), progress: (Int) -> Void = { _ in }
+        configuration: KafkaConfiguration, topics: [String] = [Topic.deadLetters], limit: Int = 1_000_000,
+        quiet: Duration = .seconds(2), firstMessageWithin: Duration = .seconds(15), progress: (Int) -> Void = { _ in }
     ) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
-            configuration: configuration, groupID: "crm-dlq-reader-\(UUID().uuidString)", topics: [Topic.deadLetters])
+            configuration: configuration, groupID: "crm-dlq-reader-\(UUID().uuidString)", topics: topics)
         var messages: [KafkaMessage] = []
         var lastArrival = ContinuousClock.now
         // A group's first join takes a few seconds, so the first message may take a while.
@@ -32,7 +33,7 @@ public enum DeadLetters {
             progress(messages.count)
         }
         await consumer.close()
-        return Array(messages.sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }.prefix(limit))
+        return Array(messages.sorted { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }.prefix(limit))
     }
 
     /// The original message of a dead letter: its topic from `crm_dlq_topic`, its key, value and

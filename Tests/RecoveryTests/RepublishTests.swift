@@ -87,6 +87,7 @@ struct RepublishTests {
             await eventsPool.close()
             await events.stop()
             await attributes.stop()
+            try await ConformanceDump.dump(kafka, instance: attributesSchema)
         }
     }
 }

@@ -203,6 +203,7 @@ extension ServiceDriver {
                     issuer: try await TokenIssuer(hmacSecret: jwtSecret))
                 do {
                     try await body(context)
+                    try await ConformanceDump.dump(kafka, instance: context.schema)
                 } catch {
                     await context.producer.close()
                     try? await dropSchema(context.schema, url: url)

@@ -57,7 +57,7 @@ struct EntryRepublisher: SnapshotRepublisher {
                 counterpartyId: try row.decodeIfPresent("counterparty_id"), counterpartyName: try row.decodeIfPresent("counterparty_name"),
                 contactId: try row.decodeIfPresent("contact_id"), removed: false, version: version)
             let message = CloudEvent(
-                source: CalendarService.name, type: "crm.calendar-entry.upserted", subject: key, version: Int64(version), data: snapshot)
+                source: CalendarService.name, type: snapshot.eventType, subject: key, version: Int64(version), data: snapshot)
             try await Republishing.enqueueOne(key, in: transaction) {
                 try await outbox.enqueue(message, topic: Topic.calendar, key: key, in: $0)
             }

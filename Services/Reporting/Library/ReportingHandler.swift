@@ -57,54 +57,40 @@ struct ReportingHandler: BatchMessageHandler {
     }
 
     func decode(_ message: KafkaMessage) throws -> Ingest? {
-        let envelope: CloudEvent<JSONValue>
-        do {
-            envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))
-        } catch let error as DecodingError {
-            throw PermanentFailure("not a CloudEvent snapshot: \(error.reason)")
-        }
-        guard let data = envelope.data.objectValue else { throw PermanentFailure("\(envelope.type): data is not an object") }
-        let version = envelope.version
-        let snapshot = Snapshot(data: data, type: envelope.type)
-
+        // Each topic's typed payload (Contracts); what the schema cannot say is checked below.
         switch message.topic {
         case Topic.events:
-            return try eventFacts(snapshot, subject: envelope.subject, version: version)
+            return try eventFacts(message.cloudEvent(of: EventSnapshot.self))
         case Topic.documents:
-            return try orderFacts(snapshot, subject: envelope.subject, version: version)
+            // Only orders count in reports; other documents on the topic are skipped unread.
+            let type = try message.cloudEvent(of: JSONValue.self).type
+            guard type.hasPrefix("crm.customer-order.") || type.hasPrefix("crm.supplier-order.") else { return nil }
+            return try orderFacts(message.cloudEvent(of: OrderSnapshot.self))
         case Topic.projects, Topic.counterparties, Topic.employees:
-            let id = try snapshot.requiredID(fallback: envelope.subject)
+            let (id, deleted, version, name) = switch message.topic {
+            case Topic.projects: try Self.named(message.catalogSnapshot(ProjectFields.self), \.name)
+            case Topic.counterparties: try Self.named(message.catalogSnapshot(CounterpartyFields.self), \.name)
+            default: try Self.named(message.catalogSnapshot(EmployeeFields.self), \.name)
+            }
             let function: Ingest.Function = switch message.topic {
             case Topic.projects: .project
             case Topic.counterparties: .counterparty
             default: .employee
             }
             return Ingest(function: function, arguments: Self.arguments([
-                "id": id, "version": version, "name": snapshot.string("name") ?? "", "deleted": snapshot.deleted,
+                "id": id, "version": version, "name": name, "deleted": deleted,
             ]))
         case Topic.attributeSets:
-            guard let kind = snapshot.string("kind") ?? Optional(envelope.subject), !kind.isEmpty else {
-                throw PermanentFailure("attribute set without a kind")
-            }
-            guard let attributes = data["attributes"]?.arrayValue else { throw PermanentFailure("attribute set \(kind) without attributes") }
-            for attribute in attributes {
-                guard let object = attribute.objectValue, object["key"]?.stringValue != nil, object["type"]?.stringValue != nil else {
-                    throw PermanentFailure("attribute set \(kind): an attribute without key or type")
-                }
-            }
-            var arguments = Self.arguments(["kind": kind, "version": version])
-            arguments["attributes"] = .array(attributes)
+            let envelope = try message.cloudEvent(of: AttributeSet.self)
+            var arguments = Self.arguments(["kind": envelope.data.kind.rawValue, "version": envelope.version])
+            arguments["attributes"] = try JSONValue(encoding: envelope.data.attributes)
             return Ingest(function: .attributeSet, arguments: arguments)
         case Topic.attributeValues:
-            let key = message.keyString ?? envelope.subject
-            let parts = key.split(separator: ":", maxSplits: 1).map(String.init)
-            let kind = snapshot.string("kind") ?? (parts.count == 2 ? parts[0] : nil)
-            let objectText = snapshot.string("objectId") ?? (parts.count == 2 ? parts[1] : nil)
-            guard let kind, let objectText, let object = UUID(uuidString: objectText) else {
-                throw PermanentFailure("attribute values without kind and object id (key \(key))")
-            }
-            var arguments = Self.arguments(["kind": kind, "object": object, "version": version])
-            arguments["vals"] = .object(data["values"]?.objectValue ?? [:])
+            let envelope = try message.cloudEvent(of: AttributeValues.self)
+            var arguments = Self.arguments([
+                "kind": envelope.data.kind.rawValue, "object": envelope.data.objectId, "version": envelope.version,
+            ])
+            arguments["vals"] = .object(envelope.data.values)
             return Ingest(function: .values, arguments: arguments)
         default:
             throw PermanentFailure("crm-reporting does not consume \(message.topic)")
@@ -136,56 +122,49 @@ struct ReportingHandler: BatchMessageHandler {
         values.mapValues { $0.map { .string($0.postgresText) } ?? .null }
     }
 
-    private func eventFacts(_ snapshot: Snapshot, subject: String, version: Int64) throws -> Ingest {
-        let id = try snapshot.requiredID(fallback: subject)
-        guard let state = snapshot.string("state"), Self.states.contains(state) else {
+    private func eventFacts(_ envelope: CloudEvent<EventSnapshot>) throws -> Ingest {
+        let event = envelope.data
+        let (id, state, channel) = (event.id, event.state, event.channel)
+        guard Self.states.contains(state) else {
             throw PermanentFailure("event \(id): state must be one of \(Self.states.sorted())")
         }
-        guard let channel = snapshot.string("channel"), Self.channels.contains(channel) else {
+        guard Self.channels.contains(channel) else {
             throw PermanentFailure("event \(id): channel must be one of \(Self.channels.sorted())")
         }
-        let startsAt = try snapshot.date("startsAt")
-        let createdAt = try snapshot.date("createdAt")
-        let updatedAt = try snapshot.date("updatedAt")
-        let completedAt = try snapshot.date("completedAt")
-        let completedDay = state == "completed" ? (completedAt ?? updatedAt).map(Self.utcDay) : nil
+        let deleted = event.deleted || envelope.type.hasSuffix(".deleted")
+        let completedDay = state == "completed" ? Self.utcDay(event.completedAt ?? event.updatedAt) : nil
         return Ingest(function: .event, arguments: Self.arguments([
-            "id": id, "version": version, "project_id": try snapshot.uuid("projectId"),
-            "counterparty_id": try snapshot.uuid("counterpartyId"), "responsible_id": try snapshot.uuid("responsibleId"),
-            "channel": channel, "state": state, "deleted": snapshot.deleted, "sort_at": startsAt ?? createdAt,
+            "id": id, "version": envelope.version, "project_id": event.projectId,
+            "counterparty_id": event.counterpartyId, "responsible_id": event.responsibleId,
+            "channel": channel, "state": state, "deleted": deleted, "sort_at": event.startsAt ?? event.createdAt,
             "completed_day": completedDay,
         ]))
     }
 
-    private func orderFacts(_ snapshot: Snapshot, subject: String, version: Int64) throws -> Ingest? {
-        let kind: String
-        if snapshot.type.hasPrefix("crm.customer-order.") {
-            kind = "customer"
-        } else if snapshot.type.hasPrefix("crm.supplier-order.") {
-            kind = "supplier"
-        } else {
-            return nil  // Other documents on the topic do not count in any report.
-        }
-        let id = try snapshot.requiredID(fallback: subject)
-        guard let state = snapshot.string("state"), Self.orderStates.contains(state) else {
+    private func orderFacts(_ envelope: CloudEvent<OrderSnapshot>) throws -> Ingest {
+        let order = envelope.data
+        let kind = envelope.type.hasPrefix("crm.customer-order.") ? "customer" : "supplier"
+        let (id, state, currency, total) = (order.id, order.state, order.currency, order.total)
+        guard Self.orderStates.contains(state) else {
             throw PermanentFailure("order \(id): state must be one of \(Self.orderStates.sorted())")
         }
-        let currency = snapshot.string("currency")
-        if let currency, currency.count != 3 || !currency.allSatisfy({ $0.isASCII && $0.isLetter }) {
+        guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw PermanentFailure("order \(id): currency must be an ISO 4217 code")
         }
-        var total: String?
-        if let value = snapshot.data["total"], !value.isNull {
-            switch value {
-            case .string(let text) where text.wholeMatch(of: /-?[0-9]{1,20}(\.[0-9]{1,10})?/) != nil: total = text
-            default: throw PermanentFailure("order \(id): total must be a decimal string")
-            }
+        guard total.wholeMatch(of: /-?[0-9]{1,20}(\.[0-9]{1,10})?/) != nil else {
+            throw PermanentFailure("order \(id): total must be a decimal string")
         }
+        let deleted = order.deleted || envelope.type.hasSuffix(".deleted")
         return Ingest(function: .order, arguments: Self.arguments([
-            "id": id, "version": version, "kind": kind, "state": state, "counterparty_id": try snapshot.uuid("counterpartyId"),
-            "project_id": try snapshot.uuid("projectId"), "currency": currency?.uppercased(), "total": total,
-            "deleted": snapshot.deleted,
+            "id": id, "version": envelope.version, "kind": kind, "state": state, "counterparty_id": order.counterpartyId,
+            "project_id": order.projectId, "currency": currency.uppercased(), "total": total, "deleted": deleted,
         ]))
+    }
+
+    private static func named<Fields>(
+        _ snapshot: (id: UUID, deleted: Bool, version: Int64, fields: Fields), _ name: KeyPath<Fields, String?>
+    ) -> (UUID, Bool, Int64, String) {
+        (snapshot.id, snapshot.deleted, snapshot.version, snapshot.fields[keyPath: name] ?? "")
     }
 
     private static func utcDay(_ date: Date) -> String {
@@ -193,37 +172,5 @@ struct ReportingHandler: BatchMessageHandler {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
-    }
-}
-
-/// The members of one snapshot's `data`, read with contract checks.
-struct Snapshot {
-    let data: [String: JSONValue]
-    let type: String
-
-    var deleted: Bool { data["deleted"] == .bool(true) || type.hasSuffix(".deleted") }
-
-    func string(_ key: String) -> String? { data[key]?.stringValue }
-
-    func requiredID(fallback: String) throws -> UUID {
-        guard let id = UUID(uuidString: string("id") ?? fallback) else { throw PermanentFailure("\(type) without an object id") }
-        return id
-    }
-
-    /// An optional id member: absent or null is nil; anything but a UUID string is a contract violation.
-    func uuid(_ key: String) throws -> UUID? {
-        guard let value = data[key], !value.isNull else { return nil }
-        guard let text = value.stringValue, let id = UUID(uuidString: text) else {
-            throw PermanentFailure("\(type): \(key) is not an id")
-        }
-        return id
-    }
-
-    func date(_ key: String) throws -> Date? {
-        guard let value = data[key], !value.isNull else { return nil }
-        guard let text = value.stringValue, let date = RFC3339.date(from: text) else {
-            throw PermanentFailure("\(type): \(key) is not an RFC 3339 time")
-        }
-        return date
     }
 }

@@ -178,7 +178,8 @@ struct OrderSnapshot: Sendable {
             "id": .string(id), "number": .string(customer ? "CO-1" : "SO-1"), "state": .string(state),
             "counterpartyId": counterpartyId.map(JSONValue.string) ?? .null, "projectId": .null, "currency": .string(currency),
             "total": .string(total), "date": .string("2026-12-01"), "lines": .array([]), "deleted": .bool(deleted),
-            "version": .number(Double(version)),
+            "version": .number(Double(version)), "kind": .string(customer ? "customer-order" : "supplier-order"),
+            "createdAt": .string("2026-12-01T09:00:00.000Z"), "updatedAt": .string("2026-12-01T09:00:00.000Z"),
         ]
         let event = CloudEvent(source: "crm-documents", type: type, subject: id, version: Int64(version), data: JSONValue.object(data))
         return String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self)

@@ -130,7 +130,7 @@ struct AttributeSetStore: Sendable {
     func republish(_ kind: ObjectKind, in transaction: PostgresTransaction) async throws {
         let set = try await set(of: kind, in: transaction)
         let event = CloudEvent(
-            source: AttributesService.name, type: "crm.attribute-set.changed", subject: kind.rawValue,
+            source: AttributesService.name, type: AttributeSet.eventType, subject: kind.rawValue,
             version: Int64(set.version), data: set)
         try await outbox.enqueue(event, topic: Topic.attributeSets, key: kind.rawValue, in: transaction)
     }

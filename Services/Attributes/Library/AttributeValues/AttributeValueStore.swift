@@ -115,9 +115,9 @@ struct AttributeValueStore: Sendable {
     @discardableResult
     func publish(_ kind: ObjectKind, id: UUID, in transaction: PostgresTransaction) async throws -> AttributeValues {
         let document = try await values(of: kind, id: id, in: transaction)
-        let key = "\(kind.rawValue):\(id.uuidString.lowercased())"
+        let key = document.key
         let event = CloudEvent(
-            source: AttributesService.name, type: "crm.attribute-values.changed", subject: key,
+            source: AttributesService.name, type: AttributeValues.eventType, subject: key,
             version: Int64(document.version), data: document)
         try await outbox.enqueue(event, topic: Topic.attributeValues, key: key, in: transaction)
         return document

@@ -8,8 +8,17 @@ struct Catalog: Sendable {
     let fields: [Field]
     let filters: [ListFilter]
 
-    /// `crm.counterparty.upserted`, `crm.counterparty.deleted`.
-    func eventType(deleted: Bool) -> String { "crm.\(kind.rawValue).\(deleted ? "deleted" : "upserted")" }
+    /// The payload type of the catalog's topic.
+    var snapshotType: any CatalogSnapshotProtocol.Type {
+        switch kind {
+        case .counterparty: CounterpartySnapshot.self
+        case .contact: ContactSnapshot.self
+        case .employee: EmployeeSnapshot.self
+        case .project: ProjectSnapshot.self
+        case .deal: DealSnapshot.self
+        default: ProductSnapshot.self
+        }
+    }
 
     static let all: [Catalog] = [
         Catalog(

@@ -176,22 +176,20 @@ struct CatalogStore: Sendable {
     @discardableResult
     func publish(_ id: UUID, in catalog: Catalog, transaction: PostgresTransaction) async throws -> (JSONValue, Int) {
         let (snapshot, version) = try await representation(id, in: catalog, transaction: transaction)
-        let deleted = snapshot.objectValue?["deleted"] == .bool(true)
-        let event = CloudEvent(
-            source: AttributesService.name, type: catalog.eventType(deleted: deleted), subject: id.uuidString.lowercased(),
-            version: Int64(version), data: snapshot)
-        try await outbox.enqueue(event, topic: catalog.topic, key: id.uuidString.lowercased(), in: transaction)
+        try await enqueue(snapshot.decode(as: catalog.snapshotType), topic: catalog.topic, in: transaction)
         return (snapshot, version)
+    }
+
+    /// The typed payload of the catalog's topic (Contracts), so the message has exactly the
+    /// contract's members whatever the generic field engine rendered.
+    private func enqueue<Snapshot: CatalogSnapshotProtocol>(_ snapshot: Snapshot, topic: String, in transaction: PostgresTransaction) async throws {
+        let key = snapshot.id.uuidString.lowercased()
+        let event = CloudEvent(
+            source: AttributesService.name, type: snapshot.eventType, subject: key, version: Int64(snapshot.version), data: snapshot)
+        try await outbox.enqueue(event, topic: topic, key: key, in: transaction)
     }
 
     private static func phones(_ data: [String: JSONValue]) -> [String] {
         data["phones"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    }
-}
-
-extension JSONValue {
-    /// Any `Encodable` as a JSON value (through its JSON text).
-    init<T: Encodable>(encoding value: T) throws {
-        self = try CRMJSON.makeDecoder().decode(JSONValue.self, from: CRMJSON.makeEncoder().encode(value))
     }
 }

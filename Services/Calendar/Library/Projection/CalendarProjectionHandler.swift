@@ -43,20 +43,20 @@ struct CalendarProjectionHandler: BatchMessageHandler {
     func decode(_ message: KafkaMessage) throws -> Change {
         switch message.topic {
         case Topic.events:
-            return .event(try eventChange(decode(CloudEvent<EventSnapshot>.self, message)))
-        case Topic.employees, Topic.counterparties:
-            return try catalogChange(decode(CloudEvent<JSONValue>.self, message), topic: message.topic)
+            return .event(try eventChange(message.cloudEvent(of: EventSnapshot.self)))
+        case Topic.employees:
+            let snapshot = try message.catalogSnapshot(EmployeeFields.self)
+            return .employee([
+                ("id", snapshot.id), ("name", snapshot.fields.name ?? ""), ("time_zone", validTimeZone(snapshot.fields.timeZone)),
+                ("active", snapshot.fields.active != false), ("deleted", snapshot.deleted), ("version", snapshot.version),
+            ])
+        case Topic.counterparties:
+            let snapshot = try message.catalogSnapshot(CounterpartyFields.self)
+            let (id, name) = (snapshot.id, snapshot.fields.name ?? "")
+            return .counterparty(
+                id: id, name: name, columns: [("id", id), ("name", name), ("deleted", snapshot.deleted), ("version", snapshot.version)])
         default:
             throw PermanentFailure("crm-calendar does not project \(message.topic)")
-        }
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ message: KafkaMessage) throws -> T {
-        guard let value = message.value, !value.isEmpty else { throw PermanentFailure("an empty message is not a snapshot") }
-        do {
-            return try CRMJSON.makeDecoder().decode(T.self, from: Data(value))
-        } catch let error as DecodingError {
-            throw PermanentFailure("not a CloudEvent snapshot: \(error.reason)")
         }
     }
 
@@ -82,10 +82,8 @@ struct CalendarProjectionHandler: BatchMessageHandler {
 
     private func eventChange(_ envelope: CloudEvent<EventSnapshot>) throws -> EventChange {
         let event = envelope.data
-        guard let id = event.id ?? UUID(uuidString: envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an event id")
-        }
-        let deleted = event.deleted == true || envelope.type.hasSuffix(".deleted")
+        let id = event.id
+        let deleted = event.deleted || envelope.type.hasSuffix(".deleted")
         var isEntry = false
         if !deleted, let startsAt = event.startsAt, let endsAt = event.endsAt, event.responsibleId != nil {
             guard endsAt >= startsAt else {
@@ -125,7 +123,7 @@ struct CalendarProjectionHandler: BatchMessageHandler {
                 removed: !change.isEntry, version: change.version)
             let key = change.id.uuidString.lowercased()
             let message = CloudEvent(
-                source: CalendarService.name, type: change.isEntry ? "crm.calendar-entry.upserted" : "crm.calendar-entry.removed",
+                source: CalendarService.name, type: snapshot.eventType,
                 subject: key, version: Int64(change.version), data: snapshot)
             return try OutboxMessage(message, topic: Topic.calendar, key: key)
         }
@@ -137,8 +135,8 @@ struct CalendarProjectionHandler: BatchMessageHandler {
         let event = change.event
         return [
             ("event_id", change.id), ("active", change.isEntry), ("employee_id", event.responsibleId),
-            ("number", event.number ?? ""), ("subject", event.subject ?? ""), ("channel", event.channel ?? ""),
-            ("direction", event.direction ?? ""), ("state", event.state ?? ""), ("content", event.content),
+            ("number", event.number), ("subject", event.subject), ("channel", event.channel),
+            ("direction", event.direction), ("state", event.state), ("content", event.content),
             ("counterparty_id", event.counterpartyId), ("contact_id", event.contactId),
             ("starts_at", event.startsAt), ("ends_at", event.endsAt), ("event_updated_at", event.updatedAt),
             ("version", change.version),
@@ -208,23 +206,6 @@ struct CalendarProjectionHandler: BatchMessageHandler {
     }
 
     // MARK: - Employees and counterparties
-
-    private func catalogChange(_ envelope: CloudEvent<JSONValue>, topic: String) throws -> Change {
-        guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an object id")
-        }
-        let deleted = data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted")
-        let name = data["name"]?.stringValue ?? ""
-        let version = envelope.version
-        if topic == Topic.employees {
-            let active = data["active"] != .bool(false)
-            return .employee([
-                ("id", id), ("name", name), ("time_zone", validTimeZone(data["timeZone"]?.stringValue)),
-                ("active", active), ("deleted", deleted), ("version", version),
-            ])
-        }
-        return .counterparty(id: id, name: name, columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)])
-    }
 
     /// Entries show the name: a rename goes out on crm.calendar.v1 for each of them.
     private func apply(counterparties: [(id: UUID, name: String, columns: VersionedUpsert.Columns)], in transaction: PostgresTransaction) async throws {

@@ -135,7 +135,7 @@ struct ReminderScheduler: Service {
                 timeZone: validTimeZone(try row.decodeIfPresent("time_zone"))))
         let message = CloudEvent(
             id: Self.messageId(eventId: eventId, startsAt: startsAt), source: CalendarService.name,
-            type: "crm.calendar.reminder-due", subject: eventId.uuidString.lowercased(), time: at,
+            type: ReminderDue.eventType, subject: eventId.uuidString.lowercased(), time: at,
             version: Int64(entry.version), data: reminder)
         try await outbox.enqueue(message, topic: Topic.calendarReminders, key: employee, in: transaction)
         return "sent"

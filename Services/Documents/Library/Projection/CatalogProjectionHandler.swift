@@ -17,29 +17,41 @@ struct CatalogProjectionHandler: BatchMessageHandler {
     }
 
     func decode(_ message: KafkaMessage) throws -> CatalogRow {
-        guard Self.topics.contains(message.topic) else { throw PermanentFailure("crm-documents does not project \(message.topic)") }
-        let snapshot = try Snapshot(message)
-        let (id, data, deleted, version) = (snapshot.id, snapshot.data, snapshot.deleted, snapshot.version)
-        let name = data["name"]?.stringValue ?? ""
-        func uuid(_ key: String) -> UUID? { data[key]?.stringValue.flatMap(UUID.init(uuidString:)) }
-
         switch message.topic {
         case Topic.counterparties, Topic.employees, Topic.projects:
+            let (id, deleted, version, name) = switch message.topic {
+            case Topic.counterparties: try Self.named(message.catalogSnapshot(CounterpartyFields.self), \.name)
+            case Topic.employees: try Self.named(message.catalogSnapshot(EmployeeFields.self), \.name)
+            default: try Self.named(message.catalogSnapshot(ProjectFields.self), \.name)
+            }
             return CatalogRow(topic: message.topic, columns: [("id", id), ("name", name), ("deleted", deleted), ("version", version)])
         case Topic.contacts, Topic.deals:
+            let (id, deleted, version, counterparty, name): (UUID, Bool, Int64, UUID?, String)
+            if message.topic == Topic.contacts {
+                let snapshot = try message.catalogSnapshot(ContactFields.self)
+                (id, deleted, version, counterparty, name) = (
+                    snapshot.id, snapshot.deleted, snapshot.version, snapshot.fields.counterpartyId, snapshot.fields.name ?? "")
+            } else {
+                let snapshot = try message.catalogSnapshot(DealFields.self)
+                (id, deleted, version, counterparty, name) = (
+                    snapshot.id, snapshot.deleted, snapshot.version, snapshot.fields.counterpartyId, snapshot.fields.name ?? "")
+            }
             return CatalogRow(topic: message.topic, columns: [
-                ("id", id), ("counterparty_id", uuid("counterpartyId")), ("name", name), ("deleted", deleted), ("version", version),
+                ("id", id), ("counterparty_id", counterparty), ("name", name), ("deleted", deleted), ("version", version),
             ])
-        default:
+        case Topic.products:
+            let (id, deleted, version, product) = try message.catalogSnapshot(ProductFields.self)
             // A price that is not a decimal string is left unknown rather than failing the message.
-            let price = data["price"]?.stringValue.flatMap { text -> String? in
+            let price = product.price.flatMap { text -> String? in
                 if case .success(let value) = DecimalText.parse(text) { return value.text }
                 return nil
             }
             return CatalogRow(topic: message.topic, columns: [
-                ("id", id), ("name", name), ("price", price), ("currency", data["currency"]?.stringValue),
+                ("id", id), ("name", product.name ?? ""), ("price", price), ("currency", product.currency),
                 ("deleted", deleted), ("version", version),
             ])
+        default:
+            throw PermanentFailure("crm-documents does not project \(message.topic)")
         }
     }
 
@@ -62,30 +74,10 @@ struct CatalogProjectionHandler: BatchMessageHandler {
         default: "products"
         }
     }
-}
 
-/// A CloudEvent snapshot of any aggregate: its id, data object, deletion mark and version.
-struct Snapshot {
-    var id: UUID
-    var type: String
-    var data: [String: JSONValue]
-    var deleted: Bool
-    var version: Int64
-
-    init(_ message: KafkaMessage) throws {
-        let envelope: CloudEvent<JSONValue>
-        do {
-            envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))
-        } catch let error as DecodingError {
-            throw PermanentFailure("not a CloudEvent snapshot: \(error.reason)")
-        }
-        guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an object id")
-        }
-        self.id = id
-        type = envelope.type
-        self.data = data
-        deleted = data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted")
-        version = envelope.version
+    private static func named<Fields>(
+        _ snapshot: (id: UUID, deleted: Bool, version: Int64, fields: Fields), _ name: KeyPath<Fields, String?>
+    ) -> (UUID, Bool, Int64, String) {
+        (snapshot.id, snapshot.deleted, snapshot.version, snapshot.fields[keyPath: name] ?? "")
     }
 }

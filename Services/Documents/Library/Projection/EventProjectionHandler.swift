@@ -11,26 +11,15 @@ struct EventProjectionHandler: BatchMessageHandler {
     static let topics = [Topic.events]
 
     func decode(_ message: KafkaMessage) throws -> VersionedUpsert.Columns {
-        let snapshot = try Snapshot(message)
-        let data = snapshot.data
-        func uuid(_ key: String) -> UUID? { data[key]?.stringValue.flatMap(UUID.init(uuidString:)) }
-        func date(_ key: String) -> Date? { data[key]?.stringValue.flatMap(RFC3339.date(from:)) }
-        guard let number = data["number"]?.stringValue, let createdAt = date("createdAt") else {
-            throw PermanentFailure("\(snapshot.type) \(snapshot.id) without number or createdAt")
-        }
-        var basisKind: String?
-        var basisID: UUID?
-        if let basis = data["basis"]?.objectValue, let kind = basis["kind"]?.stringValue,
-           let id = basis["id"]?.stringValue.flatMap(UUID.init(uuidString:)) {
-            basisKind = kind
-            basisID = id
-        }
+        let envelope = try message.cloudEvent(of: EventSnapshot.self)
+        let event = envelope.data
         return [
-            ("id", snapshot.id), ("number", number), ("state", data["state"]?.stringValue ?? "planned"),
-            ("subject", data["subject"]?.stringValue ?? ""), ("starts_at", date("startsAt")), ("created_at", createdAt),
-            ("counterparty_id", uuid("counterpartyId")), ("contact_id", uuid("contactId")), ("deal_id", uuid("dealId")),
-            ("project_id", uuid("projectId")), ("responsible_id", uuid("responsibleId")), ("basis_kind", basisKind),
-            ("basis_id", basisID), ("deleted", snapshot.deleted), ("version", snapshot.version),
+            ("id", event.id), ("number", event.number), ("state", event.state),
+            ("subject", event.subject), ("starts_at", event.startsAt), ("created_at", event.createdAt),
+            ("counterparty_id", event.counterpartyId), ("contact_id", event.contactId), ("deal_id", event.dealId),
+            ("project_id", event.projectId), ("responsible_id", event.responsibleId), ("basis_kind", event.basis?.kind),
+            ("basis_id", event.basis?.id), ("deleted", event.deleted || envelope.type.hasSuffix(".deleted")),
+            ("version", envelope.version),
         ]
     }
 

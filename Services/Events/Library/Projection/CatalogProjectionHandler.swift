@@ -25,24 +25,38 @@ struct CatalogProjectionHandler: BatchMessageHandler {
     }
 
     func decode(_ message: KafkaMessage) throws -> CatalogSnapshot {
-        guard Self.topics.contains(message.topic) else { throw PermanentFailure("crm-events does not project \(message.topic)") }
-        let envelope: CloudEvent<JSONValue>
-        do {
-            envelope = try CRMJSON.makeDecoder().decode(CloudEvent<JSONValue>.self, from: Data(message.value ?? []))
-        } catch let error as DecodingError {
-            throw PermanentFailure("not a CloudEvent snapshot: \(error.reason)")
+        func normalized(_ phones: [String]?) -> [String] {
+            (phones ?? []).compactMap { PhoneNumber.normalize($0, defaultCountryCode: defaultCountryCode) }
         }
-        guard let data = envelope.data.objectValue, let id = UUID(uuidString: data["id"]?.stringValue ?? envelope.subject) else {
-            throw PermanentFailure("\(envelope.type) without an object id")
+        switch message.topic {
+        case Topic.counterparties:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(CounterpartyFields.self)
+            return CatalogSnapshot(
+                topic: message.topic, id: id, name: fields.name ?? "", phones: normalized(fields.phones),
+                counterpartyId: nil, phoneExtension: nil, deleted: deleted, version: version)
+        case Topic.contacts:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(ContactFields.self)
+            return CatalogSnapshot(
+                topic: message.topic, id: id, name: fields.name ?? "", phones: normalized(fields.phones),
+                counterpartyId: fields.counterpartyId, phoneExtension: nil, deleted: deleted, version: version)
+        case Topic.employees:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(EmployeeFields.self)
+            return CatalogSnapshot(
+                topic: message.topic, id: id, name: fields.name ?? "", phones: [],
+                counterpartyId: nil, phoneExtension: fields.phoneExtension, deleted: deleted, version: version)
+        case Topic.projects:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(ProjectFields.self)
+            return CatalogSnapshot(
+                topic: message.topic, id: id, name: fields.name ?? "", phones: [],
+                counterpartyId: nil, phoneExtension: nil, deleted: deleted, version: version)
+        case Topic.deals:
+            let (id, deleted, version, fields) = try message.catalogSnapshot(DealFields.self)
+            return CatalogSnapshot(
+                topic: message.topic, id: id, name: fields.name ?? "", phones: [],
+                counterpartyId: fields.counterpartyId, phoneExtension: nil, deleted: deleted, version: version)
+        default:
+            throw PermanentFailure("crm-events does not project \(message.topic)")
         }
-        return CatalogSnapshot(
-            topic: message.topic, id: id, name: data["name"]?.stringValue ?? "",
-            phones: (data["phones"]?.arrayValue ?? []).compactMap(\.stringValue)
-                .compactMap { PhoneNumber.normalize($0, defaultCountryCode: defaultCountryCode) },
-            counterpartyId: data["counterpartyId"]?.stringValue.flatMap(UUID.init(uuidString:)),
-            phoneExtension: data["phoneExtension"]?.stringValue,
-            deleted: data["deleted"] == .bool(true) || envelope.type.hasSuffix(".deleted"),
-            version: envelope.version)
     }
 
     /// One versioned multi-row upsert per table, then the phone index of the counterparties
