@@ -187,6 +187,7 @@ let package = Package(
             name: "ReportingTests", dependencies: [
                 "Reporting", "ServiceKit", "Kafka", "Messaging", "Postgres", "Contracts", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ], swiftSettings: strict),

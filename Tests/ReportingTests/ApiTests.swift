@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import HTTPTypes
 import Kafka
 import Messaging
 import Reporting
@@ -51,6 +52,19 @@ struct ApiTests {
             let memberLines = lines(members.text)
             #expect(memberLines.first?.hasPrefix("counterpartyId,name,eventsTotal,") == true)
             #expect(memberLines.count == 3)
+
+            // A paged CSV names the next page in a Link header; the query is encoded again, so
+            // a value with a space, `>` or `&` cannot break the header.
+            let paged = try await harness.request(
+                .get, "/v1/reports/segments/counterparty/vip/true/members?limit=1&note=a%20b%3E%26c", role: .viewer, headers: csv)
+            #expect(lines(paged.text).count == 2)
+            let link = paged.headers[HTTPField.Name("Link")!] ?? ""
+            #expect(link.hasPrefix("</v1/reports/segments/counterparty/vip/true/members?"), "\(link)")
+            #expect(link.contains("note=a%20b%3E%26c"), "\(link)")
+            #expect(link.contains("cursor="), "\(link)")
+            #expect(link.hasSuffix(">; rel=\"next\""), "\(link)")
+            let target = link.drop { $0 != "<" }.dropFirst().prefix { $0 != ">" }
+            #expect(!target.isEmpty && !target.contains(" "), "\(link)")
 
             let consistency = try await harness.request(.get, "/v1/reports/consistency", role: .admin, headers: csv)
             #expect(lines(consistency.text) == ["aggregate,key,expected,actual"])

@@ -45,6 +45,6 @@ public enum ConformanceDump {
             text.append(UInt8(ascii: "\n"))
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try text.write(to: directory.appendingPathComponent("\(instance)-\(UUID().uuidString.prefix(8)).jsonl"))
+        try text.write(to: directory.appendingPathComponent("messages-\(instance)-\(UUID().uuidString.prefix(8)).jsonl"))
     }
 }

@@ -148,10 +148,18 @@ struct ReportRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/csv; charset=utf-8"
         if let next, let request {
-            var query = request.uri.queryParameters.filter { $0.key != "cursor" }.map { "\($0.key)=\($0.value)" }
-            query.append("cursor=\(next)")
+            // Parameters arrive decoded: each is encoded again (RFC 3986 unreserved characters
+            // only), so a space, `>` or `&` in a value cannot break the header or the query.
+            func encoded(_ text: some StringProtocol) -> String {
+                String(text).addingPercentEncoding(withAllowedCharacters: linkQueryAllowed) ?? ""
+            }
+            var query = request.uri.queryParameters.filter { $0.key != "cursor" }.map { "\(encoded($0.key))=\(encoded($0.value))" }
+            query.append("cursor=\(encoded(next))")
             headers[HTTPField.Name("Link")!] = "<\(request.uri.path)?\(query.joined(separator: "&"))>; rel=\"next\""
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
+
+/// RFC 3986 unreserved characters: everything else in a Link header's query is percent-encoded.
+private let linkQueryAllowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -8,7 +8,7 @@
    model of the `asyncapi3` package and every $ref in it resolves.
 2. DUMP_DIR/payload-samples.jsonl (written by the Swift ContractsTests: values of the Contracts
    types, encoded) — each value validates against the schema it names.
-3. Every other DUMP_DIR/*.jsonl (written by Tests/TestSupport/ConformanceDump.swift: every
+3. Every DUMP_DIR/messages-*.jsonl (written by Tests/TestSupport/ConformanceDump.swift: every
    message on the contract topics at the end of a service test) — each message a service
    published validates by topic + CloudEvents type against its AsyncAPI message: envelope,
    `data`, Kafka key and headers. A type the document does not list is a violation. Messages
@@ -272,7 +272,8 @@ def main():
     samples = arguments.dump_dir / "payload-samples.jsonl"
     if samples.exists():
         print(f"Contracts types: {check_samples(samples, problems)} encoded values checked against their schemas")
-    dumps = sorted(p for p in arguments.dump_dir.glob("*.jsonl") if p.name != samples.name)
+    # http-*.jsonl in the same directory are the HTTP exchanges of validate_http.py.
+    dumps = sorted(arguments.dump_dir.glob("messages-*.jsonl"))
     counts = check_messages(contract, dumps, problems)
     total = sum(c["validated"] for c in counts.values())
     for topic in sorted(counts):
