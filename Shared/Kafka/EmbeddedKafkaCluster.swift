@@ -70,6 +70,16 @@ public final class EmbeddedKafkaCluster: Sendable {
         }
     }
 
+    /// Makes a broker (1-based id) the leader of one partition, so a test knows which
+    /// partitions a broker taken down blocks (the mock cluster does not move leaders by itself).
+    public func setPartitionLeader(topic: String, partition: Int32, brokerID: Int32) async throws {
+        let cluster = cluster
+        try await blocking.run {
+            let error = rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, brokerID)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "partition leader") }
+        }
+    }
+
     /// Stops the cluster and frees it. Clients still connected see the brokers go away.
     public func shutdown() async {
         guard handle.markClosed() else { return }
