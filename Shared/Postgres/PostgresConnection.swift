@@ -119,8 +119,17 @@ public final class PostgresConnection: @unchecked Sendable {
         let statement = statements.begin()
         defer { statements.end(statement) }
         return try await withTaskCancellationHandler {
-            try await onQueue(execute)
+            try await onQueue { handle in
+                // Cancelled while waiting for the queue: the server has nothing to cancel yet,
+                // so the statement is not sent at all (it would otherwise run to its end).
+                if self.statements.isCancelRequested(statement) {
+                    throw PostgresError.server(
+                        sqlState: "57014", message: "canceling statement due to user request (before it was sent)", detail: nil)
+                }
+                return try execute(handle)
+            }
         } onCancel: {
+            statements.requestCancel(statement)
             cancel(statement)
         }
     }
@@ -247,6 +256,7 @@ final class StatementTracker: @unchecked Sendable {
     private let lock = NSLock()
     private var counter = 0
     private var running = 0
+    private var cancelRequested = 0
 
     func begin() -> Int {
         lock.withLock {
@@ -261,6 +271,14 @@ final class StatementTracker: @unchecked Sendable {
     }
 
     func isRunning(_ statement: Int) -> Bool { lock.withLock { running == statement } }
+
+    /// Marks the running statement as cancelled by its task; one that has not been sent yet
+    /// is then never sent.
+    func requestCancel(_ statement: Int) {
+        lock.withLock { if running == statement { cancelRequested = statement } }
+    }
+
+    func isCancelRequested(_ statement: Int) -> Bool { lock.withLock { cancelRequested == statement } }
 }
 
 /// Carries the cancel object (and keeps its connection alive) onto the queue that sends the cancel.

@@ -54,8 +54,16 @@ struct ConflictRetryTests {
     func cancellationCancelsTheQuery() async throws {
         let pool = PostgresPool(.init(url: try TestDatabase.url(), maxConnections: 1))
         let started = ContinuousClock.now
-        let task = Task { try await pool.execute("SELECT pg_sleep(20)") }
-        try await Task.sleep(for: .milliseconds(500))
+        let task = Task { try await pool.execute("SELECT pg_sleep(20) -- cancellation test") }
+        // Cancelled once the server runs it (a loaded machine may take longer than a fixed pause
+        // to connect, and a statement cancelled before it is sent is never sent at all).
+        let observer = PostgresPool(.init(url: try TestDatabase.url(), maxConnections: 1))
+        _ = await eventually(timeout: .seconds(8), interval: .milliseconds(20)) {
+            let rows = try? await observer.query(
+                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%cancellation test' AND state = 'active' AND pid <> pg_backend_pid()")
+            return rows?.isEmpty == false
+        }
+        await observer.close()
         task.cancel()
         let result = await task.result
         #expect(ContinuousClock.now - started < .seconds(10), "the statement stopped long before 20 s")
