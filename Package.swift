@@ -46,12 +46,13 @@ let package = Package(
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Shared/Kafka", swiftSettings: strict),
+        .target(name: "TextFormat", path: "Shared/TextFormat", swiftSettings: strict),
         .target(
             name: "Postgres", dependencies: [
-                "CLibPQ",
+                "CLibPQ", "TextFormat",
                 .product(name: "Logging", package: "swift-log"),
             ], path: "Shared/Postgres", swiftSettings: strict),
-        .target(name: "Contracts", path: "Shared/Contracts", swiftSettings: strict),
+        .target(name: "Contracts", dependencies: ["TextFormat"], path: "Shared/Contracts", swiftSettings: strict),
         .target(
             name: "Messaging", dependencies: [
                 "Kafka", "Postgres", "Contracts",

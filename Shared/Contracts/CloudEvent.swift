@@ -1,4 +1,6 @@
 import Foundation
+// Every payload writes its ids with `UUID.lowercasedText`; modules importing Contracts use it too.
+@_exported import TextFormat
 
 /// The envelope of every message we publish (CloudEvents 1.0, structured JSON mode), see
 /// TOPICS.md. `data` is always the full snapshot of the aggregate after the change.
@@ -14,7 +16,7 @@ public struct CloudEvent<Payload: Codable & Sendable>: Codable, Sendable {
     public var data: Payload
 
     public init(
-        id: String = UUID().uuidString.lowercased(), source: String, type: String, subject: String,
+        id: String = UUID().lowercasedText, source: String, type: String, subject: String,
         time: Date = Date(), version: Int64, data: Payload
     ) {
         specversion = "1.0"

@@ -1,4 +1,5 @@
 import Foundation
+import TextFormat
 
 /// RFC 3339 timestamps, done by hand with integer arithmetic.
 ///
@@ -17,8 +18,18 @@ public enum RFC3339 {
         let minute = millisecondOfDay / 60_000 % 60
         let second = millisecondOfDay / 1000 % 60
         let millisecond = millisecondOfDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
-            + "\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))Z"
+        guard (0...9999).contains(year) else {
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+                + "\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))Z"
+        }
+        // Digit by digit: every published payload formats several dates, and interpolation
+        // with padding showed up in the consumers' profiles.
+        return ASCIIWriter.string(capacity: 24) { text in
+            text.digits(year, width: 4); text.character("-"); text.digits(month, width: 2); text.character("-")
+            text.digits(day, width: 2); text.character("T"); text.digits(hour, width: 2); text.character(":")
+            text.digits(minute, width: 2); text.character(":"); text.digits(second, width: 2); text.character(".")
+            text.digits(millisecond, width: 3); text.character("Z")
+        }
     }
 
     /// Parses `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`; returns nil for anything else,

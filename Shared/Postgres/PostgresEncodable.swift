@@ -1,4 +1,6 @@
 import Foundation
+// Ids as SQL parameters and as text everywhere else are one format: `UUID.lowercasedText`.
+@_exported import TextFormat
 
 /// A Swift value that can be sent as a query parameter. Parameters travel in PostgreSQL's text
 /// format with an unspecified type, so the server infers the type from where `$n` is used
@@ -14,7 +16,7 @@ extension Int: PostgresEncodable { public var postgresText: String { String(self
 extension Int64: PostgresEncodable { public var postgresText: String { String(self) } }
 extension Int32: PostgresEncodable { public var postgresText: String { String(self) } }
 extension Bool: PostgresEncodable { public var postgresText: String { self ? "true" : "false" } }
-extension UUID: PostgresEncodable { public var postgresText: String { uuidString.lowercased() } }
+extension UUID: PostgresEncodable { public var postgresText: String { lowercasedText } }
 extension Decimal: PostgresEncodable { public var postgresText: String { description } }
 
 extension Double: PostgresEncodable {

@@ -45,6 +45,30 @@ struct BindTypeTests {
         }
     }
 
+    @Test("timestamps are written as the server reads them, to the microsecond, before 1970 and after 9999 too")
+    func timestampsMatchTheServer() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            let instants: [(Double, String)] = [
+                (0, "1970-01-01 00:00:00+00"),
+                (-1.5, "1969-12-31 23:59:58.5+00"),
+                (951_782_400.000_001, "2000-02-29 00:00:00.000001+00"),
+                (1_796_000_000.123_456, "2026-11-30 00:53:20.123456+00"),
+                (1_796_000_000.999_999_7, "2026-11-30 00:53:21+00"),
+                (253_402_300_799.5, "9999-12-31 23:59:59.5+00"),
+                (-62_135_596_800, "0001-01-01 00:00:00+00"),
+                (253_402_300_800, "10000-01-01 00:00:00+00"),
+            ]
+            for (seconds, expected) in instants {
+                let date = Date(timeIntervalSince1970: seconds)
+                let row = try #require(try await pool.query("""
+                    SELECT \(date)::timestamptz = \(expected)::timestamptz AS same, \(date)::timestamptz::text AS read
+                    """).first)
+                let read = try row.decode("read", as: String.self)
+                #expect(try row.decode("same", as: Bool.self), "\(seconds) was read as \(read)")
+            }
+        }
+    }
+
     @Test("interpolated values are parameters, never SQL")
     func interpolationIsNotInjection() async throws {
         try await TestDatabase.withSchema { pool, _ in

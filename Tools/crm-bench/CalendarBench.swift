@@ -100,12 +100,12 @@ struct CalendarBench: AsyncParsableCommand {
         let employee = UUID()
         var messages: [KafkaMessage] = []
         for index in 0..<projectionMessages {
-            let id = UUID().uuidString.lowercased()
+            let id = UUID().lowercasedText
             let startsAt = base.addingTimeInterval(Double(index % 10_000) * 600 + 3600)
             let data: JSONValue = .object([
                 "id": .string(id), "number": .string("EV-\(index)"), "channel": .string("phone-call"),
                 "direction": .string("outgoing"), "state": .string("planned"), "subject": .string("Call \(index)"),
-                "content": .string("Notes"), "responsibleId": .string(employee.uuidString.lowercased()),
+                "content": .string("Notes"), "responsibleId": .string(employee.lowercasedText),
                 "startsAt": .string(RFC3339.string(from: startsAt)),
                 "endsAt": .string(RFC3339.string(from: startsAt.addingTimeInterval(900))),
                 "updatedAt": .string(RFC3339.string(from: base)), "deleted": .bool(false), "version": .number(1),

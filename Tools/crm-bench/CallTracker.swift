@@ -98,6 +98,11 @@ actor CallTracker {
 
     private(set) var acknowledged: ContinuousClock.Instant?
 
+    /// The longest a commit could have waited to be seen: what each latency may overstate.
+    private(set) var widestDetectionGap = Duration.milliseconds(50)
+
+    func didDetect(every gap: Duration) { widestDetectionGap = max(widestDetectionGap, gap) }
+
     func didAcknowledge(at instant: ContinuousClock.Instant) { acknowledged = instant }
 
     /// From the first publish until the broker acknowledged the last call.

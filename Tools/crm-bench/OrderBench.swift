@@ -44,10 +44,10 @@ struct OrderBench: AsyncParsableCommand {
         try await host.pool.execute("""
             INSERT INTO products (id, name, price, currency, deleted, version) VALUES (\(product), 'Widget', 1500.00, 'RUB', false, 1)
             """)
-        let token = try await TokenIssuer(hmacSecret: secret).sign(subject: UUID().uuidString.lowercased(), roles: [.manager])
+        let token = try await TokenIssuer(hmacSecret: secret).sign(subject: UUID().lowercasedText, roles: [.manager])
         let body = """
-            {"counterpartyId":"\(counterparty.uuidString.lowercased())","date":"2026-12-01","lines":[
-            {"productId":"\(product.uuidString.lowercased())","quantity":"3","discountPercent":"10"},
+            {"counterpartyId":"\(counterparty.lowercasedText)","date":"2026-12-01","lines":[
+            {"productId":"\(product.lowercasedText)","quantity":"3","discountPercent":"10"},
             {"description":"Bolts","quantity":"100","price":"0.35"},
             {"description":"Delivery","quantity":"1","price":"333.335"}]}
             """

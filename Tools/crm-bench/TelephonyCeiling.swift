@@ -5,7 +5,7 @@ import Postgres
 
 /// The raw ceiling for call ingestion: what the telephony handler writes per answered call (an
 /// event row in a table shaped and indexed like crm-events' own, and an outbox row), written
-/// in 500-row multi-VALUES statements, one transaction and one NOTIFY per 500 calls, into a
+/// in 500-row multi-VALUES statements built as the services build theirs, one transaction and one NOTIFY per 500 calls, into a
 /// scratch schema that is dropped afterwards.
 struct TelephonyCeiling {
     let databaseURL: String
@@ -36,27 +36,26 @@ struct TelephonyCeiling {
         let payload = String(repeating: "x", count: 700)
         let start = ContinuousClock.now
         for chunk in stride(from: 0, to: rows, by: 500) {
-            let range = chunk..<min(chunk + 500, rows)
-            var events = PostgresQuery(sql: """
-                INSERT INTO events (id, number, channel, direction, state, subject, counterparty_id, responsible_id,
-                    starts_at, ends_at, source, call, call_id, completed_at, version, created_at, updated_at) VALUES
-                """)
-            var outbox = PostgresQuery(sql: "INSERT INTO outbox (topic, message_key, payload, headers) VALUES ")
-            for index in range {
+            // Built the way the services build theirs (`PostgresQuery.withValues`, every value a
+            // parameter), so the ratio compares the pipeline with the same statements alone.
+            var events: [[(any PostgresEncodable)?]] = []
+            var outbox: [[(any PostgresEncodable)?]] = []
+            for index in chunk..<min(chunk + 500, rows) {
                 let id = UUID()
-                let separator: PostgresQuery = index > chunk ? ", " : ""
-                events.append(separator)
-                events.append("""
-                    (\(id), \("RAW-\(index)"), 'phone-call', 'incoming', 'completed', \("Incoming call from +15550000\(index % 1000)"),
-                     \(counterparty), \(employee), \(started), \(started.addingTimeInterval(95)), 'telephony', '{}'::jsonb,
-                     \("raw-\(index)"), now(), 1, now(), now())
-                    """)
-                outbox.append(separator)
-                outbox.append("('crm.events.v1', \(id.uuidString.lowercased()), \(payload), '{}'::jsonb)")
+                let now = Date()
+                events.append([
+                    id, "RAW-\(index)", "phone-call", "incoming", "completed", "Incoming call from +15550000\(index % 1000)",
+                    counterparty, employee, started, started.addingTimeInterval(95), "telephony", PostgresJSON(text: "{}"),
+                    "raw-\(index)", now, 1, now, now,
+                ])
+                outbox.append(["crm.events.v1", id.lowercasedText, payload, PostgresJSON(text: "{}")])
             }
-            try await pool.withTransaction { transaction in
-                try await transaction.execute(events)
-                try await transaction.execute(outbox)
+            try await pool.withTransaction { [events, outbox] transaction in
+                try await transaction.execute(.withValues("""
+                    INSERT INTO events (id, number, channel, direction, state, subject, counterparty_id, responsible_id,
+                        starts_at, ends_at, source, call, call_id, completed_at, version, created_at, updated_at) VALUES
+                    """, events))
+                try await transaction.execute(.withValues("INSERT INTO outbox (topic, message_key, payload, headers) VALUES", outbox))
                 try await transaction.execute("SELECT pg_notify(\(channel), '')")
             }
         }

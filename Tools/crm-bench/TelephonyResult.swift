@@ -10,6 +10,8 @@ struct TelephonyResult {
     /// First publish until the last event committed; nil when not every event arrived.
     var ingestSeconds: Double?
     var memory: [(service: String, peakMegabytes: Double, lastMegabytes: Double)]
+    /// The longest interval between two looks at the database (an event is seen at most this late).
+    var detectionGap: Duration
     var timedOut: Bool
 
     var callsPerSecond: Double? { ingestSeconds.map { Double(calls) / max($0, 0.001) } }
@@ -31,9 +33,8 @@ struct TelephonyResult {
                 + String(format: " p50 %7.1f ms  p95 %7.1f ms  p99 %7.1f ms  max %7.1f ms", summary.p50, summary.p95, summary.p99, summary.max)
                 + missing)
         }
-        if rate == nil {
-            Swift.print("  (a burst: latencies are mostly queueing; each is an upper bound within 50 ms)")
-        }
+        let precision = String(format: "each is an upper bound within %.0f ms", detectionGap.inSeconds * 1000)
+        Swift.print(rate == nil ? "  (a burst: latencies are mostly queueing; \(precision))" : "  (\(precision))")
         if timedOut { Swift.print("  timed out waiting for the pipeline: the figures cover what arrived") }
         if memory.isEmpty {
             Swift.print("  RSS: no service pids found (run against deploy/local/up, or pass --state-directory)")

@@ -29,7 +29,7 @@ struct CallCommand: AsyncParsableCommand {
     var seconds = 120
 
     @Option(help: "The call id (default: a new one).")
-    var callId = "crm-cli-\(UUID().uuidString.lowercased())"
+    var callId = "crm-cli-\(UUID().lowercasedText)"
 
     func validate() throws {
         guard TelephonyCall.Direction(rawValue: direction) != nil else { throw ValidationError("--direction must be inbound or outbound") }

@@ -33,7 +33,7 @@ struct AttributesRepublisher: SnapshotRepublisher {
                 """)
             for row in rows {
                 let id: UUID = try row.decode("id")
-                last = id.uuidString.lowercased()
+                last = id.lowercasedText
                 if let catalog = ObjectKind(rawValue: try row.decode("kind"))?.catalog {
                     try await Republishing.enqueueOne(last!, in: transaction) {
                         try await catalogs.publish(id, in: catalog, transaction: $0)
@@ -69,7 +69,7 @@ struct AttributesRepublisher: SnapshotRepublisher {
             for row in rows {
                 let text: String = try row.decode("kind")
                 let id: UUID = try row.decode("object_id")
-                last = "\(text):\(id.uuidString.lowercased())"
+                last = "\(text):\(id.lowercasedText)"
                 if let kind = ObjectKind(rawValue: text) {
                     try await Republishing.enqueueOne(last!, in: transaction) { try await values.publish(kind, id: id, in: $0) }
                 }

@@ -193,7 +193,7 @@ struct AttributesRoutes: Sendable {
                 WHERE id = \(id) AND kind = \(kind.rawValue) AND NOT deleted FOR UPDATE
                 """)
         }
-        guard let row = rows.first else { throw Problem.notFound("No \(kind.rawValue) with id \(id.uuidString.lowercased()) is known here.") }
+        guard let row = rows.first else { throw Problem.notFound("No \(kind.rawValue) with id \(id.lowercasedText) is known here.") }
         if kind.catalog != nil { return nil }
         return ObjectOwners(authorId: try row.decodeIfPresent("author_id"), responsibleId: try row.decodeIfPresent("responsible_id"))
     }
@@ -208,7 +208,7 @@ struct AttributesRoutes: Sendable {
                 SELECT 1 FROM known_objects WHERE id = \(id) AND kind = \(kind.rawValue) AND NOT deleted
                 """).isEmpty
         }
-        guard exists else { throw Problem.notFound("No \(kind.rawValue) with id \(id.uuidString.lowercased()) is known here.") }
+        guard exists else { throw Problem.notFound("No \(kind.rawValue) with id \(id.lowercasedText) is known here.") }
     }
 
     private static func id(_ context: CRMRequestContext) throws -> UUID {

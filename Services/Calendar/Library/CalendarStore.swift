@@ -33,7 +33,7 @@ struct CalendarStore: Sendable {
         let hasEntries = try await !transaction.query("""
             SELECT 1 FROM entries WHERE employee_id = \(id) AND active LIMIT 1
             """).isEmpty
-        guard hasEntries else { throw Problem.notFound("No employee with id \(id.uuidString.lowercased()).") }
+        guard hasEntries else { throw Problem.notFound("No employee with id \(id.lowercasedText).") }
         return Employee(name: nil, timeZone: "UTC", active: true, deleted: false)
     }
 
@@ -103,7 +103,7 @@ struct CalendarStore: Sendable {
             """).map { row in
             let status: String = try row.decode("status")
             return Reminder(
-                eventId: try row.decode("event_id", as: UUID.self).uuidString.lowercased(), number: try row.decode("number"),
+                eventId: try row.decode("event_id", as: UUID.self).lowercasedText, number: try row.decode("number"),
                 subject: try row.decode("subject"), startsAt: try row.decode("starts_at"), dueAt: try row.decode("due_at"),
                 status: status, sentAt: status == "sent" ? try row.decodeIfPresent("settled_at") : nil)
         }

@@ -51,7 +51,7 @@ struct EntryRow: Sendable {
     func isOverdue(at now: Date) -> Bool { state == "planned" && endsAt < now }
 }
 
-private func idText(_ id: UUID?) -> String? { id?.uuidString.lowercased() }
+private func idText(_ id: UUID?) -> String? { id?.lowercasedText }
 
 /// An entry as the HTTP API shows it (API.md, crm-calendar). `version` is the event's version.
 struct CalendarEntry: Encodable, Sendable {

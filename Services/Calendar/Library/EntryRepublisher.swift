@@ -47,7 +47,7 @@ struct EntryRepublisher: SnapshotRepublisher {
         for row in rows {
             let id: UUID = try row.decode("event_id")
             let version: Int = try row.decode("version")
-            let key = id.uuidString.lowercased()
+            let key = id.lowercasedText
             last = key
             let snapshot = EntrySnapshot(
                 eventId: id, employeeId: try row.decodeIfPresent("employee_id"), number: try row.decodeIfPresent("number"),

@@ -39,7 +39,7 @@ struct CalendarRoutes: Sendable {
                     limit: CalendarStore.maxEntries, in: transaction)
                 try Self.refuseIfTooMany(rows)
                 return EntriesResponse(
-                    employeeId: employee.uuidString.lowercased(), timeZone: info.timeZone,
+                    employeeId: employee.lowercasedText, timeZone: info.timeZone,
                     entries: rows.map { CalendarEntry($0, now: at) })
             }
         }
@@ -50,7 +50,7 @@ struct CalendarRoutes: Sendable {
             return try await pool.withTransaction { transaction in
                 _ = try await store.employee(employee, in: transaction)
                 let rows = try await store.overdue(of: employee, now: at, in: transaction)
-                return OverdueResponse(employeeId: employee.uuidString.lowercased(), entries: rows.map { CalendarEntry($0, now: at) })
+                return OverdueResponse(employeeId: employee.lowercasedText, entries: rows.map { CalendarEntry($0, now: at) })
             }
         }
 
@@ -70,9 +70,9 @@ struct CalendarRoutes: Sendable {
                         field: "to", message: "the range holds more than \(CalendarStore.maxEntries) conflicts; choose a shorter range")])
                 }
                 return ConflictsResponse(
-                    employeeId: employee.uuidString.lowercased(),
+                    employeeId: employee.lowercasedText,
                     conflicts: found.conflicts.map {
-                        .init(eventIds: [$0.first.uuidString.lowercased(), $0.second.uuidString.lowercased()], from: $0.from, to: $0.to)
+                        .init(eventIds: [$0.first.lowercasedText, $0.second.lowercasedText], from: $0.from, to: $0.to)
                     })
             }
         }
@@ -89,7 +89,7 @@ struct CalendarRoutes: Sendable {
                 let busy = Intervals.busy(
                     rows.map { Intervals.Item(id: $0.eventId, start: $0.startsAt, end: $0.endsAt) }, from: range.from, to: range.to)
                 return FreeBusyResponse(
-                    employeeId: employee.uuidString.lowercased(), busy: busy.map { .init(start: $0.start, end: $0.end) })
+                    employeeId: employee.lowercasedText, busy: busy.map { .init(start: $0.start, end: $0.end) })
             }
         }
 
@@ -103,7 +103,7 @@ struct CalendarRoutes: Sendable {
                     throw Problem.unprocessable(errors: [FieldError(
                         field: "to", message: "the range holds more than \(CalendarStore.maxReminders) reminders; choose a shorter range")])
                 }
-                return RemindersResponse(employeeId: employee.uuidString.lowercased(), reminders: reminders)
+                return RemindersResponse(employeeId: employee.lowercasedText, reminders: reminders)
             }
         }
 
@@ -118,7 +118,7 @@ struct CalendarRoutes: Sendable {
                 // Serialise issuing per employee: the row lock is the employee's token row.
                 return try await FeedTokens.issue(for: employee, by: principal.subject, at: at, in: transaction)
             }
-            let url = "\(baseURL(request))/v1/calendars/\(employee.uuidString.lowercased())/feed.ics?token=\(token)"
+            let url = "\(baseURL(request))/v1/calendars/\(employee.lowercasedText)/feed.ics?token=\(token)"
             var response = try Self.json(FeedTokenResponse(url: url), status: .created)
             response.headers[.cacheControl] = "no-store"
             return response
@@ -183,7 +183,7 @@ struct CalendarRoutes: Sendable {
         let principal = try context.require(anyOf: readers)
         let employee = try employeeId(context)
         if principal.isAdmin || principal.has(.viewer) { return employee }
-        guard principal.subject.lowercased() == employee.uuidString.lowercased() else {
+        guard principal.subject.lowercased() == employee.lowercasedText else {
             throw Problem.forbidden("Managers may read only their own calendar.")
         }
         return employee
@@ -194,7 +194,7 @@ struct CalendarRoutes: Sendable {
         let principal = try context.require(anyOf: tokenIssuers)
         let employee = try employeeId(context)
         if principal.isAdmin { return (employee, principal) }
-        guard principal.subject.lowercased() == employee.uuidString.lowercased() else {
+        guard principal.subject.lowercased() == employee.lowercasedText else {
             throw Problem.forbidden("Managers may manage only their own calendar feed.")
         }
         return (employee, principal)

@@ -24,7 +24,7 @@ struct OrderRepublisher: SnapshotRepublisher {
         for row in rows {
             guard let kind = OrderKind(rawValue: try row.decode("kind")) else { continue }
             let order = try await store.get(try row.decode("id"), kind: kind, in: transaction)
-            last = order.id.uuidString.lowercased()
+            last = order.id.lowercasedText
             try await Republishing.enqueueOne(last!, in: transaction) {
                 try await store.publish(order, type: order.deleted ? "deleted" : "updated", in: $0)
             }

@@ -157,7 +157,7 @@ struct OrderStore: Sendable {
 
     func get(_ id: UUID, kind: OrderKind, in transaction: PostgresTransaction) async throws -> Order {
         guard let order = try await find(id, kind: kind, in: transaction) else {
-            throw Problem.notFound("No \(kind.noun) with id \(id.uuidString.lowercased()).")
+            throw Problem.notFound("No \(kind.noun) with id \(id.lowercasedText).")
         }
         return order
     }
@@ -255,7 +255,7 @@ struct OrderStore: Sendable {
         if principal.isAdmin { return true }
         guard principal.has(.manager) || principal.has(.integration) else { return false }
         return order.authorId == principal.subject
-            || order.responsibleId?.uuidString.lowercased() == principal.subject.lowercased()
+            || order.responsibleId?.lowercasedText == principal.subject.lowercased()
     }
 
     /// Lock, then check (`LockedWrite`): the order locked (`FOR UPDATE`), then If-Match (412,
@@ -288,7 +288,7 @@ struct OrderStore: Sendable {
     }
 
     func publish(_ order: Order, type: String, in transaction: PostgresTransaction) async throws {
-        let key = order.id.uuidString.lowercased()
+        let key = order.id.lowercasedText
         let envelope = CloudEvent(
             source: DocumentsService.name, type: "crm.\(order.kind).\(type)", subject: key, version: Int64(order.version), data: order)
         try await outbox.enqueue(envelope, topic: Topic.documents, key: key, in: transaction)

@@ -64,7 +64,7 @@ struct DocumentRoutes: Sendable {
             }
             // An integration reads back what it created; anything else does not exist for it.
             guard principal.hasAny(of: Self.readers) || order.authorId == principal.subject else {
-                throw Problem.notFound("No \(kind.noun) with id \(id.uuidString.lowercased()).")
+                throw Problem.notFound("No \(kind.noun) with id \(id.lowercasedText).")
             }
             return VersionedResponse(order, version: order.version)
         }

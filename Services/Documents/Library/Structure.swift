@@ -26,13 +26,13 @@ struct StructureNode: Encodable, Sendable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(id.lowercasedText, forKey: .id)
         try container.encode(number, forKey: .number)
         try container.encode(date, forKey: .date)
         try container.encode(state, forKey: .state)
         try container.encode(title, forKey: .title)
-        try container.encode(counterpartyId?.uuidString.lowercased(), forKey: .counterpartyId)
-        try container.encode(dealId?.uuidString.lowercased(), forKey: .dealId)
+        try container.encode(counterpartyId?.lowercasedText, forKey: .counterpartyId)
+        try container.encode(dealId?.lowercasedText, forKey: .dealId)
         try container.encode(deleted, forKey: .deleted)
         try container.encode(children, forKey: .children)
     }
@@ -115,7 +115,7 @@ struct StructureQuery: Sendable {
             """
         let rows = try await transaction.query(query)
         if rows.isEmpty, case .document(let kind, let id) = start {
-            throw Problem.notFound("No \(kind) with id \(id.uuidString.lowercased()) is known.")
+            throw Problem.notFound("No \(kind) with id \(id.lowercasedText) is known.")
         }
         let cutAbove = try rows.first?.decodeIfPresent("cut_above", as: Bool.self) ?? false
         var truncated = rows.count > limit || cutAbove
@@ -125,7 +125,7 @@ struct StructureQuery: Sendable {
             var parent: String?
             var depth: Int
         }
-        func key(_ kind: String, _ id: UUID) -> String { kind + ":" + id.uuidString.lowercased() }
+        func key(_ kind: String, _ id: UUID) -> String { kind + ":" + id.lowercasedText }
         var flat: [String: Flat] = [:]
         var order: [String] = []
         for row in rows.prefix(limit) {

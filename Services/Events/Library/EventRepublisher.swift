@@ -22,7 +22,7 @@ struct EventRepublisher: SnapshotRepublisher {
         var last: String?
         for row in rows {
             let event = try Event(row: row)
-            last = event.id.uuidString.lowercased()
+            last = event.id.lowercasedText
             try await Republishing.enqueueOne(last!, in: transaction) {
                 try await store.publish(event, type: event.deleted ? "crm.event.deleted" : "crm.event.updated", in: $0)
             }

@@ -35,7 +35,9 @@ struct EventStore: Sendable {
         var source = "api"
         var call: CallDetails?
         var unmatched = false
-        var at = Date()
+        /// Whole milliseconds, as the API prints times: the event `insert` returns (not read back)
+        /// then shows the same instant as the stored row.
+        var at = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
     /// An event to create. Its id is chosen up front, so a call-back can name the missed call
@@ -58,45 +60,54 @@ struct EventStore: Sendable {
         let numbers = try await transaction.query("""
             SELECT nextval('event_numbers') AS n FROM generate_series(1, \(events.count))
             """).map { try $0.decode("n", as: Int.self) }.sorted()
-        let rows = try zip(events, numbers).map { try Self.row(for: $0, number: $1) }
-        var stored: [UUID: Event] = [:]
+        // Built here rather than read back with RETURNING: every column is known before the
+        // insert, and reading a telephony batch back (its call details as JSON) cost as much as
+        // writing it.
+        let created = zip(events, numbers).map { Self.snapshot(of: $0, number: $1) }
+        let rows = try created.map(Self.row(for:))
         for chunk in PostgresQuery.statementChunks(rows, width: rows[0].count) {
-            let query = PostgresQuery.withValues("""
+            try await transaction.execute(.withValues("""
                 INSERT INTO events (id, number, channel, direction, state, subject, content, counterparty_id, contact_id, deal_id,
                     project_id, responsible_id, starts_at, ends_at, basis_kind, basis_id, author_id, source, call, call_id, unmatched,
                     cancel_reason, completed_at, cancelled_at, version, created_at, updated_at)
                 VALUES
-                """, Array(chunk), "RETURNING \(Event.columns)")
-            for row in try await transaction.query(query) {
-                let event = try Event(row: row)
-                stored[event.id] = event
-            }
+                """, Array(chunk)))
         }
-        let created = events.compactMap { stored[$0.id] }
         try await publish(created.map { ($0, "crm.event.created") }, in: transaction)
         return created
     }
 
-    /// The column values of a new event, in the order of the insert's column list.
-    private static func row(for event: NewEvent, number sequence: Int) throws -> [(any PostgresEncodable)?] {
+    /// A new event as it will be stored: version 1, created and updated at the origin's time.
+    private static func snapshot(of event: NewEvent, number sequence: Int) -> Event {
         let (draft, origin) = (event.draft, event.origin)
-        let number = "EV-" + String(repeating: "0", count: max(0, 6 - String(sequence).count)) + String(sequence)
-        let completedAt = draft.state == EventState.completed.rawValue ? (origin.call?.endedAt ?? origin.at) : nil
-        let cancelledAt = draft.state == EventState.cancelled.rawValue ? (origin.call?.endedAt ?? origin.at) : nil
-        let call = try origin.call.map { try PostgresJSON(encoding: $0, encoder: CRMJSON.makeEncoder()) }
+        let closedAt = origin.call?.endedAt ?? origin.at
+        let cancelled = draft.state == EventState.cancelled.rawValue
+        return Event(
+            id: event.id, number: "EV-" + String(repeating: "0", count: max(0, 6 - String(sequence).count)) + String(sequence),
+            channel: draft.channel, direction: draft.direction, state: draft.state, subject: draft.subject,
+            content: draft.content, counterpartyId: draft.counterpartyId, contactId: draft.contactId, dealId: draft.dealId,
+            projectId: draft.projectId, responsibleId: draft.responsibleId, startsAt: draft.startsAt, endsAt: draft.endsAt,
+            basis: draft.basis, authorId: origin.authorId, createdAt: origin.at, updatedAt: origin.at,
+            completedAt: draft.state == EventState.completed.rawValue ? closedAt : nil, cancelledAt: cancelled ? closedAt : nil,
+            cancelReason: cancelled ? draft.cancelReason : nil, source: origin.source, call: origin.call,
+            unmatched: origin.unmatched, deleted: false, version: 1)
+    }
+
+    /// The column values of a new event, in the order of the insert's column list.
+    private static func row(for event: Event) throws -> [(any PostgresEncodable)?] {
+        let call = try event.call.map { try PostgresJSON(encoding: $0, encoder: CRMJSON.makeEncoder()) }
         return [
-            event.id, number, draft.channel, draft.direction, draft.state, draft.subject, draft.content,
-            draft.counterpartyId, draft.contactId, draft.dealId, draft.projectId, draft.responsibleId,
-            draft.startsAt, draft.endsAt, draft.basis?.kind, draft.basis?.id, origin.authorId, origin.source,
-            call, origin.call?.callId, origin.unmatched,
-            draft.state == EventState.cancelled.rawValue ? draft.cancelReason : nil, completedAt, cancelledAt,
-            1, origin.at, origin.at,
+            event.id, event.number, event.channel, event.direction, event.state, event.subject, event.content,
+            event.counterpartyId, event.contactId, event.dealId, event.projectId, event.responsibleId,
+            event.startsAt, event.endsAt, event.basis?.kind, event.basis?.id, event.authorId, event.source,
+            call, event.call?.callId, event.unmatched, event.cancelReason, event.completedAt, event.cancelledAt,
+            event.version, event.createdAt, event.updatedAt,
         ]
     }
 
     func get(_ id: UUID, in transaction: PostgresTransaction, lock: Bool = false) async throws -> Event {
         guard let event = try await find(id, in: transaction, lock: lock) else {
-            throw Problem.notFound("No event with id \(id.uuidString.lowercased()).")
+            throw Problem.notFound("No event with id \(id.lowercasedText).")
         }
         return event
     }
@@ -172,7 +183,7 @@ struct EventStore: Sendable {
     static func mayModify(_ event: Event, _ principal: Principal) -> Bool {
         if principal.isAdmin { return true }
         guard principal.has(.manager) || principal.has(.integration) else { return false }
-        return event.authorId == principal.subject || event.responsibleId?.uuidString.lowercased() == principal.subject.lowercased()
+        return event.authorId == principal.subject || event.responsibleId?.lowercasedText == principal.subject.lowercased()
     }
 
     /// Lock, then check (`LockedWrite`): the row is locked before its version and author are
@@ -195,7 +206,7 @@ struct EventStore: Sendable {
     /// Publishes events on `crm.events.v1` with one outbox insert.
     func publish(_ events: [(event: Event, type: String)], in transaction: PostgresTransaction) async throws {
         let messages = try events.map { event, type in
-            let key = event.id.uuidString.lowercased()
+            let key = event.id.lowercasedText
             let envelope = CloudEvent(source: EventsService.name, type: type, subject: key, version: Int64(event.version), data: event)
             return try OutboxMessage(envelope, topic: Topic.events, key: key)
         }

@@ -42,7 +42,7 @@ public struct AttributeDefinition: Codable, Sendable, Equatable {
     // Absent optionals are written as explicit nulls: every member of the contract is always there.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(id.lowercasedText, forKey: .id)
         try container.encode(key, forKey: .key)
         try container.encode(name, forKey: .name)
         try container.encode(type, forKey: .type)
@@ -90,14 +90,14 @@ public struct AttributeValues: Codable, Sendable, Equatable {
     }
 
     /// `<kind>:<objectId>`, the Kafka key.
-    public var key: String { "\(kind.rawValue):\(objectId.uuidString.lowercased())" }
+    public var key: String { "\(kind.rawValue):\(objectId.lowercasedText)" }
 
     private enum CodingKeys: String, CodingKey { case kind, objectId, version, values }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
-        try container.encode(objectId.uuidString.lowercased(), forKey: .objectId)
+        try container.encode(objectId.lowercasedText, forKey: .objectId)
         try container.encode(version, forKey: .version)
         try container.encode(values, forKey: .values)
     }

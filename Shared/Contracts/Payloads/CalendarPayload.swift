@@ -72,7 +72,7 @@ public struct CalendarEntrySnapshot: Codable, Sendable, Equatable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        func text(_ id: UUID?) -> String? { id?.uuidString.lowercased() }
+        func text(_ id: UUID?) -> String? { id?.lowercasedText }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(text(eventId), forKey: .eventId)
         try container.encode(text(employeeId), forKey: .employeeId)

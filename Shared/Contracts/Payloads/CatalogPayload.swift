@@ -54,7 +54,7 @@ public struct CatalogSnapshot<Fields: CatalogFields>: CatalogSnapshotProtocol {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(id.lowercasedText, forKey: .id)
         try container.encode(version, forKey: .version)
         try container.encode(deleted, forKey: .deleted)
         try container.encode(createdAt, forKey: .createdAt)
@@ -181,7 +181,7 @@ public struct ContactFields: CatalogFields, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(counterpartyId?.uuidString.lowercased(), forKey: .counterpartyId)
+        try container.encode(counterpartyId?.lowercasedText, forKey: .counterpartyId)
         try container.encode(name, forKey: .name)
         try container.encode(role, forKey: .role)
         try container.encode(phones, forKey: .phones)
@@ -271,7 +271,7 @@ public struct DealFields: CatalogFields, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
-        try container.encode(counterpartyId?.uuidString.lowercased(), forKey: .counterpartyId)
+        try container.encode(counterpartyId?.lowercasedText, forKey: .counterpartyId)
         try container.encode(stage, forKey: .stage)
         try container.encode(amount, forKey: .amount)
         try container.encode(currency, forKey: .currency)

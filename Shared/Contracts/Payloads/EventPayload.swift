@@ -16,7 +16,7 @@ public struct Basis: Codable, Sendable, Equatable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
-        try container.encode(id.uuidString.lowercased(), forKey: .id)
+        try container.encode(id.lowercasedText, forKey: .id)
     }
 }
 
@@ -181,7 +181,7 @@ public struct EventSnapshot: Codable, Sendable {
 
     // Every member always present, null when unset.
     public func encode(to encoder: any Encoder) throws {
-        func text(_ id: UUID?) -> String? { id?.uuidString.lowercased() }
+        func text(_ id: UUID?) -> String? { id?.lowercasedText }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(text(id), forKey: .id)
         try container.encode(number, forKey: .number)

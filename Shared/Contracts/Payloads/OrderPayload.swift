@@ -23,7 +23,7 @@ public struct OrderLine: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(productId?.uuidString.lowercased(), forKey: .productId)
+        try container.encode(productId?.lowercasedText, forKey: .productId)
         try container.encode(description, forKey: .description)
         try container.encode(quantity, forKey: .quantity)
         try container.encode(price, forKey: .price)
@@ -109,7 +109,7 @@ public struct OrderSnapshot: Codable, Sendable {
 
     // Every member always present, null when unset.
     public func encode(to encoder: any Encoder) throws {
-        func text(_ id: UUID?) -> String? { id?.uuidString.lowercased() }
+        func text(_ id: UUID?) -> String? { id?.lowercasedText }
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(text(id), forKey: .id)
         try container.encode(kind, forKey: .kind)

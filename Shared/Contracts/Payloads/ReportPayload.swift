@@ -13,7 +13,7 @@ public struct ReportEventCounts: Codable, Sendable, Equatable {
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(employeeId.uuidString.lowercased(), forKey: .employeeId)
+            try container.encode(employeeId.lowercasedText, forKey: .employeeId)
             try container.encode(name, forKey: .name)
             try container.encode(total, forKey: .total)
             try container.encode(completed, forKey: .completed)
@@ -111,7 +111,7 @@ public struct ProjectReportSnapshot: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(projectId.uuidString.lowercased(), forKey: .projectId)
+        try container.encode(projectId.lowercasedText, forKey: .projectId)
         try container.encode(name, forKey: .name)
         try container.encode(deleted, forKey: .deleted)
         try container.encode(events, forKey: .events)

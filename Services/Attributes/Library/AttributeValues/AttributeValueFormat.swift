@@ -52,7 +52,7 @@ enum AttributeValueFormat {
             guard let text = value.stringValue, let id = UUID(uuidString: text) else {
                 return invalid("must be the id of a \(definition.referenceKind?.rawValue ?? "catalog object")")
             }
-            return .success(.string(id.uuidString.lowercased()))
+            return .success(.string(id.lowercasedText))
         }
     }
 

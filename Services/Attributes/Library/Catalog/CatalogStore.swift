@@ -90,7 +90,7 @@ struct CatalogStore: Sendable {
 
     private static func render(_ current: StoredObject, id: UUID, tab: [AttributeTabEntry], in catalog: Catalog) throws -> JSONValue {
         var object = current.data
-        object["id"] = .string(id.uuidString.lowercased())
+        object["id"] = .string(id.lowercasedText)
         object["attributes"] = try JSONValue(encoding: tab)
         object["deleted"] = .bool(current.deleted)
         object["version"] = .number(Double(current.version))
@@ -119,7 +119,7 @@ struct CatalogStore: Sendable {
             SELECT data, version, deleted, created_at, updated_at FROM catalog_objects
             WHERE id = \(id) AND kind = \(catalog.kind.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
             """)
-        guard let row = rows.first else { throw Problem.notFound("No \(catalog.kind.rawValue) with id \(id.uuidString.lowercased()).") }
+        guard let row = rows.first else { throw Problem.notFound("No \(catalog.kind.rawValue) with id \(id.lowercasedText).") }
         return try Self.storedObject(row)
     }
 
@@ -183,7 +183,7 @@ struct CatalogStore: Sendable {
     /// The typed payload of the catalog's topic (Contracts), so the message has exactly the
     /// contract's members whatever the generic field engine rendered.
     private func enqueue<Snapshot: CatalogSnapshotProtocol>(_ snapshot: Snapshot, topic: String, in transaction: PostgresTransaction) async throws {
-        let key = snapshot.id.uuidString.lowercased()
+        let key = snapshot.id.lowercasedText
         let event = CloudEvent(
             source: AttributesService.name, type: snapshot.eventType, subject: key, version: Int64(snapshot.version), data: snapshot)
         try await outbox.enqueue(event, topic: topic, key: key, in: transaction)

@@ -59,7 +59,7 @@ struct FieldValidator: Sendable {
             return .string(text)
         case .counterparty:
             guard let text = value.stringValue, let id = UUID(uuidString: text) else { return fail("must be a UUID") }
-            return .string(id.uuidString.lowercased())
+            return .string(id.lowercasedText)
         case .phones:
             guard let items = value.arrayValue else { return fail("must be an array of phone numbers") }
             guard items.count <= SizeBudget.phones else { return fail("must have at most \(SizeBudget.phones) items") }

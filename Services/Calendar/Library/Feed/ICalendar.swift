@@ -132,7 +132,7 @@ struct CalendarFeed {
         writer.line("X-PUBLISHED-TTL", ICalendarWriter.duration(refreshInterval))
         for entry in entries {
             writer.line("BEGIN", "VEVENT")
-            writer.line("UID", "\(entry.eventId.uuidString.lowercased())@crm-calendar")
+            writer.line("UID", "\(entry.eventId.lowercasedText)@crm-calendar")
             writer.line("DTSTAMP", ICalendarWriter.utc(entry.eventUpdatedAt ?? generatedAt))
             if let updated = entry.eventUpdatedAt { writer.line("LAST-MODIFIED", ICalendarWriter.utc(updated)) }
             writer.line("DTSTART", ICalendarWriter.utc(entry.startsAt))

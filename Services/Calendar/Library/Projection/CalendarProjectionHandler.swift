@@ -87,7 +87,7 @@ struct CalendarProjectionHandler: BatchMessageHandler {
         var isEntry = false
         if !deleted, let startsAt = event.startsAt, let endsAt = event.endsAt, event.responsibleId != nil {
             guard endsAt >= startsAt else {
-                throw PermanentFailure("event \(id.uuidString.lowercased()) ends before it starts")
+                throw PermanentFailure("event \(id.lowercasedText) ends before it starts")
             }
             isEntry = true
         }
@@ -121,7 +121,7 @@ struct CalendarProjectionHandler: BatchMessageHandler {
                 state: event.state, startsAt: event.startsAt, endsAt: event.endsAt, counterpartyId: event.counterpartyId,
                 counterpartyName: event.counterpartyId.flatMap { names[$0] }, contactId: event.contactId,
                 removed: !change.isEntry, version: change.version)
-            let key = change.id.uuidString.lowercased()
+            let key = change.id.lowercasedText
             let message = CloudEvent(
                 source: CalendarService.name, type: snapshot.eventType,
                 subject: key, version: Int64(change.version), data: snapshot)

@@ -124,18 +124,18 @@ struct ReminderScheduler: Service {
             || row.decodeIfPresent("employee_deleted", as: Bool.self) == true {
             return "skipped"
         }
-        let employee = employeeId.uuidString.lowercased()
+        let employee = employeeId.lowercasedText
         let reminder = ReminderDue(
-            eventId: eventId.uuidString.lowercased(), number: entry.number, subject: entry.subject, startsAt: startsAt,
+            eventId: eventId.lowercasedText, number: entry.number, subject: entry.subject, startsAt: startsAt,
             endsAt: entry.endsAt, dueAt: dueAt, channel: entry.channel, direction: entry.direction,
-            counterpartyId: entry.counterpartyId?.uuidString.lowercased(), counterpartyName: entry.counterpartyName,
-            contactId: entry.contactId?.uuidString.lowercased(), employeeId: employee,
+            counterpartyId: entry.counterpartyId?.lowercasedText, counterpartyName: entry.counterpartyName,
+            contactId: entry.contactId?.lowercasedText, employeeId: employee,
             employee: .init(
                 id: employee, name: try row.decodeIfPresent("employee_name"),
                 timeZone: validTimeZone(try row.decodeIfPresent("time_zone"))))
         let message = CloudEvent(
             id: Self.messageId(eventId: eventId, startsAt: startsAt), source: CalendarService.name,
-            type: ReminderDue.eventType, subject: eventId.uuidString.lowercased(), time: at,
+            type: ReminderDue.eventType, subject: eventId.lowercasedText, time: at,
             version: Int64(entry.version), data: reminder)
         try await outbox.enqueue(message, topic: Topic.calendarReminders, key: employee, in: transaction)
         return "sent"
@@ -144,7 +144,7 @@ struct ReminderScheduler: Service {
     /// The same id for the same event and start time, so a consumer can drop a repeat the relay
     /// sent again (the outbox guarantees at least once).
     static func messageId(eventId: UUID, startsAt: Date) -> String {
-        let text = "\(eventId.uuidString.lowercased())|\(Int64((startsAt.timeIntervalSince1970 * 1000).rounded()))"
+        let text = "\(eventId.lowercasedText)|\(Int64((startsAt.timeIntervalSince1970 * 1000).rounded()))"
         var bytes = Array(SHA256.hash(data: Data(text.utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50  // version 5 style (name-based)
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
