@@ -23,11 +23,38 @@ public enum CRMJSON {
             guard let date = RFC3339.date(from: text) else {
                 throw DecodingError.dataCorruptedError(
                     in: container,
-                    debugDescription: "must be an RFC 3339 date-time with an offset, e.g. 2026-12-01T10:00:00+03:00"
+                    debugDescription: RFC3339.requirement
                 )
             }
             return date
         }
         return decoder
+    }
+}
+
+/// Dates of the hot payloads (events, calls, calendar entries, envelopes) as RFC 3339 text
+/// directly: the same text as CRMJSON's date strategies, without the nested encoder or decoder
+/// those create for every date (a tenth of encoding an event).
+extension KeyedEncodingContainer {
+    /// RFC 3339 UTC with milliseconds; null when absent (every member is always present).
+    public mutating func encodeTimestamp(_ date: Date?, forKey key: Key) throws {
+        try encode(date.map(RFC3339.string(from:)), forKey: key)
+    }
+}
+
+extension KeyedDecodingContainer {
+    public func decodeTimestamp(forKey key: Key) throws -> Date {
+        try Self.timestamp(try decode(String.self, forKey: key), key, self)
+    }
+
+    public func decodeTimestampIfPresent(forKey key: Key) throws -> Date? {
+        try decodeIfPresent(String.self, forKey: key).map { try Self.timestamp($0, key, self) }
+    }
+
+    private static func timestamp(_ text: String, _ key: Key, _ container: Self) throws -> Date {
+        guard let date = RFC3339.date(from: text) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: RFC3339.requirement)
+        }
+        return date
     }
 }

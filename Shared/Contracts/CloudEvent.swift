@@ -32,6 +32,36 @@ public struct CloudEvent<Payload: Codable & Sendable>: Codable, Sendable {
 
     /// The content type of the Kafka message value.
     public static var contentType: String { "application/cloudevents+json" }
+
+    private enum CodingKeys: String, CodingKey {
+        case specversion, id, source, type, subject, time, datacontenttype, version, data
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        specversion = try container.decode(String.self, forKey: .specversion)
+        id = try container.decode(String.self, forKey: .id)
+        source = try container.decode(String.self, forKey: .source)
+        type = try container.decode(String.self, forKey: .type)
+        subject = try container.decode(String.self, forKey: .subject)
+        time = try container.decodeTimestamp(forKey: .time)
+        datacontenttype = try container.decode(String.self, forKey: .datacontenttype)
+        version = try container.decode(Int64.self, forKey: .version)
+        data = try container.decode(Payload.self, forKey: .data)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(specversion, forKey: .specversion)
+        try container.encode(id, forKey: .id)
+        try container.encode(source, forKey: .source)
+        try container.encode(type, forKey: .type)
+        try container.encode(subject, forKey: .subject)
+        try container.encodeTimestamp(time, forKey: .time)
+        try container.encode(datacontenttype, forKey: .datacontenttype)
+        try container.encode(version, forKey: .version)
+        try container.encode(data, forKey: .data)
+    }
 }
 
 /// The envelope without its payload, for routing and version checks before decoding `data`.

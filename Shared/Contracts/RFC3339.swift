@@ -6,6 +6,9 @@ import TextFormat
 /// Foundation's ISO 8601 styles truncate instead of rounding (`.123` comes out as `.122`) and
 /// reject the lower-case `t`/`z` that RFC 3339 allows, so the API's one date format is kept here.
 public enum RFC3339 {
+    /// What a decoder says of a date it cannot read.
+    public static let requirement = "must be an RFC 3339 date-time with an offset, e.g. 2026-12-01T10:00:00+03:00"
+
     /// `2026-12-01T07:15:02.123Z`: always UTC, always milliseconds, so every service prints alike.
     public static func string(from date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
@@ -25,10 +28,10 @@ public enum RFC3339 {
         // Digit by digit: every published payload formats several dates, and interpolation
         // with padding showed up in the consumers' profiles.
         return ASCIIWriter.string(capacity: 24) { text in
-            text.digits(year, width: 4); text.character("-"); text.digits(month, width: 2); text.character("-")
-            text.digits(day, width: 2); text.character("T"); text.digits(hour, width: 2); text.character(":")
-            text.digits(minute, width: 2); text.character(":"); text.digits(second, width: 2); text.character(".")
-            text.digits(millisecond, width: 3); text.character("Z")
+            text.digits(Int(year), width: 4); text.character("-"); text.digits(Int(month), width: 2); text.character("-")
+            text.digits(Int(day), width: 2); text.character("T"); text.digits(Int(hour), width: 2); text.character(":")
+            text.digits(Int(minute), width: 2); text.character(":"); text.digits(Int(second), width: 2); text.character(".")
+            text.digits(Int(millisecond), width: 3); text.character("Z")
         }
     }
 

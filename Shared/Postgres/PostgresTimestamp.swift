@@ -19,10 +19,10 @@ enum PostgresTimestamp {
         // Digit by digit: `String(format:)` cost more than the rest of a multi-row insert
         // (every event row carries four timestamps).
         return ASCIIWriter.string(capacity: 29) { text in
-            text.digits(year, width: 4); text.character("-"); text.digits(parts.tm_mon + 1, width: 2)
-            text.character("-"); text.digits(parts.tm_mday, width: 2); text.character(" ")
-            text.digits(parts.tm_hour, width: 2); text.character(":"); text.digits(parts.tm_min, width: 2)
-            text.character(":"); text.digits(parts.tm_sec, width: 2); text.character("."); text.digits(micros, width: 6)
+            text.digits(year, width: 4); text.character("-"); text.digits(Int(parts.tm_mon + 1), width: 2)
+            text.character("-"); text.digits(Int(parts.tm_mday), width: 2); text.character(" ")
+            text.digits(Int(parts.tm_hour), width: 2); text.character(":"); text.digits(Int(parts.tm_min), width: 2)
+            text.character(":"); text.digits(Int(parts.tm_sec), width: 2); text.character("."); text.digits(micros, width: 6)
             text.character("+"); text.digits(0, width: 2)
         }
     }

@@ -1,42 +1,56 @@
 /// Writes ASCII into a string's storage without formatting machinery: the timestamps and ids
 /// every row and payload carries went through `String(format:)` and `snprintf` before, which
 /// cost more than the rest of a multi-row insert.
+///
+/// Inlinable and not generic: called across modules, a generic integer writer ran through
+/// witness tables and cost as much as the formatting it replaced.
 public struct ASCIIWriter: ~Copyable {
-    private let buffer: UnsafeMutableBufferPointer<UInt8>
-    public private(set) var count = 0
+    @usableFromInline let buffer: UnsafeMutableBufferPointer<UInt8>
+    @usableFromInline var written = 0
+
+    /// Bytes written so far.
+    public var count: Int { written }
 
     /// Builds a string of at most `capacity` bytes.
+    @inlinable
     public static func string(capacity: Int, _ write: (inout ASCIIWriter) -> Void) -> String {
         String(unsafeUninitializedCapacity: capacity) { buffer in
             var writer = ASCIIWriter(buffer: buffer)
             write(&writer)
-            return writer.count
+            return writer.written
         }
     }
 
-    private init(buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
+    @usableFromInline
+    init(buffer: UnsafeMutableBufferPointer<UInt8>) { self.buffer = buffer }
 
     /// `value` (not negative) in exactly `width` decimal digits, zero-padded; higher digits are cut.
-    public mutating func digits<Value: BinaryInteger>(_ value: Value, width: Int) {
+    @inlinable
+    public mutating func digits(_ value: Int, width: Int) {
         var rest = value
-        for position in stride(from: count + width - 1, through: count, by: -1) {
-            buffer[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+        var position = written + width - 1
+        while position >= written {
+            buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
             rest /= 10
+            position -= 1
         }
-        count += width
+        written += width
     }
 
+    @inlinable
     public mutating func character(_ character: Unicode.Scalar) {
-        buffer[count] = UInt8(ascii: character)
-        count += 1
+        buffer[written] = UInt8(ascii: character)
+        written += 1
     }
 
     /// Two lowercase hexadecimal digits.
+    @inlinable
     public mutating func hex(_ byte: UInt8) {
-        buffer[count] = Self.hexDigits[Int(byte >> 4)]
-        buffer[count + 1] = Self.hexDigits[Int(byte & 0x0F)]
-        count += 2
+        buffer[written] = Self.hexDigit(byte >> 4)
+        buffer[written + 1] = Self.hexDigit(byte & 0x0F)
+        written += 2
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    @inlinable
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 48 + nibble : 87 + nibble }
 }

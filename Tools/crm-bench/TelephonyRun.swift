@@ -17,11 +17,6 @@ struct TelephonyRun {
     /// Makes this run's call ids unique on a stack that keeps earlier runs' events.
     let runID = UUID().uuidString.prefix(8).lowercased()
 
-    /// How many pending calls one detection query asks about: enough for any paced rate, and a
-    /// bounded statement during a burst (then later calls are seen when they reach the window,
-    /// so burst latencies are upper bounds).
-    private static let detectionWindow = 1_000
-
     /// How long the later hops may stand still once every event committed.
     private static let stallLimit = Duration.seconds(20)
 
@@ -186,7 +181,7 @@ struct TelephonyRun {
     }
 
     private func detect(_ hop: CallTracker.Hop, tracker: CallTracker, pool: PostgresPool) async throws {
-        let pending = await tracker.pending(hop, limit: Self.detectionWindow)
+        let pending = await tracker.pending(hop, limit: await tracker.detectionWindow(hop))
         guard !pending.isEmpty else { return }
         switch hop {
         case .event:
@@ -195,6 +190,7 @@ struct TelephonyRun {
                 SELECT id, call_id FROM \(identifier: EventsService.schema).events WHERE call_id = ANY(\(callIDs))
                 """)
             let seenAt = ContinuousClock.now
+            await tracker.didFind(rows.count, at: hop)
             guard !rows.isEmpty else { return }
             var calls: [Int] = []
             var ids: [UUID] = []
@@ -211,6 +207,7 @@ struct TelephonyRun {
                 : "SELECT id FROM \(identifier: ReportingService.schema).event_facts WHERE id = ANY(\(Array(byEvent.keys)))"
             let rows = try await pool.query(query)
             let seenAt = ContinuousClock.now
+            await tracker.didFind(rows.count, at: hop)
             guard !rows.isEmpty else { return }
             let calls = try rows.compactMap { byEvent[try $0.decode("id", as: UUID.self)] }
             await tracker.didSee(hop, calls: calls, at: seenAt)

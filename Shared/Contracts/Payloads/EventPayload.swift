@@ -57,6 +57,17 @@ public struct CallDetails: Codable, Sendable, Equatable {
         case callId, direction, from, to, `extension`, status, startedAt, answeredAt, endedAt, durationSeconds, recordingUrl
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            callId: try c.decode(String.self, forKey: .callId), direction: try c.decode(String.self, forKey: .direction),
+            from: try c.decode(String.self, forKey: .from), to: try c.decode(String.self, forKey: .to),
+            extension: try c.decodeIfPresent(String.self, forKey: .extension), status: try c.decode(String.self, forKey: .status),
+            startedAt: try c.decodeTimestamp(forKey: .startedAt), answeredAt: try c.decodeTimestampIfPresent(forKey: .answeredAt),
+            endedAt: try c.decodeTimestamp(forKey: .endedAt), durationSeconds: try c.decode(Int.self, forKey: .durationSeconds),
+            recordingUrl: try c.decodeIfPresent(String.self, forKey: .recordingUrl))
+    }
+
     // Every member always present, null when unknown.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -66,9 +77,9 @@ public struct CallDetails: Codable, Sendable, Equatable {
         try container.encode(to, forKey: .to)
         try container.encode(`extension`, forKey: .extension)
         try container.encode(status, forKey: .status)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(answeredAt, forKey: .answeredAt)
-        try container.encode(endedAt, forKey: .endedAt)
+        try container.encodeTimestamp(startedAt, forKey: .startedAt)
+        try container.encodeTimestamp(answeredAt, forKey: .answeredAt)
+        try container.encodeTimestamp(endedAt, forKey: .endedAt)
         try container.encode(durationSeconds, forKey: .durationSeconds)
         try container.encode(recordingUrl, forKey: .recordingUrl)
     }
@@ -166,11 +177,11 @@ public struct EventSnapshot: Codable, Sendable {
             dealId: try c.decodeIfPresent(UUID.self, forKey: .dealId),
             projectId: try c.decodeIfPresent(UUID.self, forKey: .projectId),
             responsibleId: try c.decodeIfPresent(UUID.self, forKey: .responsibleId),
-            startsAt: try c.decodeIfPresent(Date.self, forKey: .startsAt), endsAt: try c.decodeIfPresent(Date.self, forKey: .endsAt),
+            startsAt: try c.decodeTimestampIfPresent(forKey: .startsAt), endsAt: try c.decodeTimestampIfPresent(forKey: .endsAt),
             basis: try c.decodeIfPresent(Basis.self, forKey: .basis), authorId: try c.decodeIfPresent(String.self, forKey: .authorId),
-            createdAt: try c.decode(Date.self, forKey: .createdAt), updatedAt: try c.decode(Date.self, forKey: .updatedAt),
-            completedAt: try c.decodeIfPresent(Date.self, forKey: .completedAt),
-            cancelledAt: try c.decodeIfPresent(Date.self, forKey: .cancelledAt),
+            createdAt: try c.decodeTimestamp(forKey: .createdAt), updatedAt: try c.decodeTimestamp(forKey: .updatedAt),
+            completedAt: try c.decodeTimestampIfPresent(forKey: .completedAt),
+            cancelledAt: try c.decodeTimestampIfPresent(forKey: .cancelledAt),
             cancelReason: try c.decodeIfPresent(String.self, forKey: .cancelReason),
             source: try c.decodeIfPresent(String.self, forKey: .source) ?? "api",
             call: try c.decodeIfPresent(CallDetails.self, forKey: .call),
@@ -195,14 +206,14 @@ public struct EventSnapshot: Codable, Sendable {
         try container.encode(text(dealId), forKey: .dealId)
         try container.encode(text(projectId), forKey: .projectId)
         try container.encode(text(responsibleId), forKey: .responsibleId)
-        try container.encode(startsAt, forKey: .startsAt)
-        try container.encode(endsAt, forKey: .endsAt)
+        try container.encodeTimestamp(startsAt, forKey: .startsAt)
+        try container.encodeTimestamp(endsAt, forKey: .endsAt)
         try container.encode(basis, forKey: .basis)
         try container.encode(authorId, forKey: .authorId)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(completedAt, forKey: .completedAt)
-        try container.encode(cancelledAt, forKey: .cancelledAt)
+        try container.encodeTimestamp(createdAt, forKey: .createdAt)
+        try container.encodeTimestamp(updatedAt, forKey: .updatedAt)
+        try container.encodeTimestamp(completedAt, forKey: .completedAt)
+        try container.encodeTimestamp(cancelledAt, forKey: .cancelledAt)
         try container.encode(cancelReason, forKey: .cancelReason)
         try container.encode(source, forKey: .source)
         try container.encode(call, forKey: .call)

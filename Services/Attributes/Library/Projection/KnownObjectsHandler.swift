@@ -8,13 +8,23 @@ import Postgres
 /// can be attached to them, with their author and responsible employee (who, besides admins,
 /// may change those values). The newest version wins.
 struct KnownObjectsHandler: BatchMessageHandler {
-    /// The members of an event or order snapshot this projection needs.
-    private struct Owners: Decodable {
-        struct Data: Decodable {
+    /// The envelope and the members of an event or order snapshot this projection needs, read
+    /// in one pass over the message (every event of a burst comes through here). Owners that
+    /// cannot be read are left out rather than refusing the message.
+    private struct Envelope: Decodable {
+        struct Owners: Decodable {
             var authorId: String?
             var responsibleId: String?
         }
-        var data: Data?
+        private enum Key: String, CodingKey { case data }
+
+        var header: CloudEventHeader
+        var owners: Owners?
+
+        init(from decoder: any Decoder) throws {
+            header = try CloudEventHeader(from: decoder)
+            owners = try? decoder.container(keyedBy: Key.self).decodeIfPresent(Owners.self, forKey: .data)
+        }
     }
 
     /// One event or order seen on a topic; nil for other documents (not ours to track).
@@ -28,14 +38,15 @@ struct KnownObjectsHandler: BatchMessageHandler {
     }
 
     func decode(_ message: KafkaMessage) throws -> KnownObject? {
-        let header: CloudEventHeader
+        let envelope: Envelope
         do {
-            header = try CRMJSON.makeDecoder().decode(CloudEventHeader.self, from: Data(message.value ?? []))
+            envelope = try CRMJSON.makeDecoder().decode(Envelope.self, from: Data(message.value ?? []))
         } catch let error as DecodingError {
             throw PermanentFailure("not a CloudEvent: \(error.reason)")
         } catch {
             throw PermanentFailure("not a CloudEvent: \(error)")
         }
+        let header = envelope.header
         let kind: ObjectKind
         if header.type.hasPrefix("crm.event.") {
             kind = .event
@@ -50,7 +61,7 @@ struct KnownObjectsHandler: BatchMessageHandler {
             throw PermanentFailure("\(header.type) without a UUID subject")
         }
         guard let version = header.version else { throw PermanentFailure("\(header.type) without a version") }
-        let owners = (try? CRMJSON.makeDecoder().decode(Owners.self, from: Data(message.value ?? [])))?.data
+        let owners = envelope.owners
         return KnownObject(
             id: id, kind: kind, deleted: header.type.hasSuffix(".deleted"), version: version,
             authorId: owners?.authorId?.lowercased(), responsibleId: owners?.responsibleId?.lowercased())
