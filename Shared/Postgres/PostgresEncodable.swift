@@ -35,7 +35,7 @@ extension Date: PostgresEncodable {
 extension Data: PostgresEncodable {
     /// `bytea` hex format.
     public var postgresText: String {
-        "\\x" + map { String(format: "%02x", $0) }.joined()
+        "\\x" + lowercaseHex
     }
 }
 

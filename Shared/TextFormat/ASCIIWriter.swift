@@ -8,9 +8,6 @@ public struct ASCIIWriter: ~Copyable {
     @usableFromInline let buffer: UnsafeMutableBufferPointer<UInt8>
     @usableFromInline var written = 0
 
-    /// Bytes written so far.
-    public var count: Int { written }
-
     /// Builds a string of at most `capacity` bytes.
     @inlinable
     public static func string(capacity: Int, _ write: (inout ASCIIWriter) -> Void) -> String {

@@ -29,6 +29,14 @@ struct TextFormatTests {
         #expect(text == "007|00|345|a5")
     }
 
+    @Test("bytes as lowercase hexadecimal, two digits each")
+    func bytesAsHex() {
+        #expect([UInt8]().lowercaseHex == "")
+        #expect([0x00, 0x0f, 0xa5, 0xff].lowercaseHex == "000fa5ff")
+        let all = (0...255).map { UInt8($0) }
+        #expect(all.lowercaseHex == all.map { String(format: "%02x", $0) }.joined())
+    }
+
     @Test("RFC 3339 text at the edges of the fast path")
     func rfc3339Edges() {
         #expect(RFC3339.string(from: Date(timeIntervalSince1970: 253_402_300_799.999)) == "9999-12-31T23:59:59.999Z")

@@ -81,7 +81,7 @@ public struct IdempotentRequests: Sendable {
 
     /// The stored form of a request's fingerprint: its SHA-256, so the table never holds bodies.
     static func digest(_ fingerprint: String) -> String {
-        SHA256.hash(data: Data(fingerprint.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(fingerprint.utf8)).lowercaseHex
     }
 
     /// Runs `create` once per (principal, key). Without a key it simply runs `create`.

@@ -14,7 +14,7 @@ enum FeedTokens {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).lowercaseHex
     }
 
     /// A plausible token: 43 base64url characters (anything else cannot match and is not looked up).
@@ -107,6 +107,6 @@ actor FeedRateLimiter {
 extension CalendarFeed {
     /// A strong entity tag of the rendered feed: the first 128 bits of its SHA-256.
     static func entityTag(of body: String) -> String {
-        "\"" + SHA256.hash(data: Data(body.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
+        "\"" + SHA256.hash(data: Data(body.utf8)).prefix(16).lowercaseHex + "\""
     }
 }
