@@ -54,7 +54,7 @@ public struct TelephonyCall: Codable, Sendable, Equatable {
     public static func decode(from value: [UInt8]) throws -> TelephonyCall {
         let call: TelephonyCall
         do {
-            call = try CRMJSON.makeDecoder().decode(CallMessage.self, from: Data(value)).call
+            call = try CRMJSONDecoder().decode(CallMessage.self, from: value).call
         } catch let error as InvalidMessage {
             throw error
         } catch let error as DecodingError {

@@ -81,7 +81,7 @@ public struct Outbox: Sendable {
             throw OutboxMessageTooLarge(topic: message.topic, bytes: message.size, limit: maxMessageBytes)
         }
         let rows = try messages.map { message -> [(any PostgresEncodable)?] in
-            [message.topic, message.key, message.payload, try PostgresJSON(encoding: message.headers)]
+            [message.topic, message.key, message.payload, try PostgresJSON(crmEncoding: message.headers)]
         }
         // Ids come from a sequence in statement order, so the relay publishes in this order.
         for chunk in PostgresQuery.statementChunks(rows, width: 4) {
@@ -109,7 +109,7 @@ public struct OutboxMessage: Sendable {
     /// A CloudEvent in the JSON form and with the `ce_*` headers every topic carries.
     public init<Payload>(_ event: CloudEvent<Payload>, topic: String, key: String) throws {
         self.init(
-            topic: topic, key: key, payload: String(decoding: try CRMJSON.makeEncoder().encode(event), as: UTF8.self),
+            topic: topic, key: key, payload: try CRMJSONEncoder().encodeText(event),
             headers: [
                 CloudEventHeaderName.type: event.type,
                 CloudEventHeaderName.id: event.id,

@@ -195,7 +195,7 @@ public final class OutboxRelay: Service, Sendable {
         records.reserveCapacity(rows.count)
         for row in rows {
             ids.append(try row.decode("id", as: Int64.self))
-            let headers = try row.decode("headers", as: PostgresJSON.self).decode([String: String].self)
+            let headers = try row.decode("headers", as: PostgresJSON.self).crmDecode([String: String].self)
             records.append(ProducerRecord(
                 topic: try row.decode("topic"), key: try row.decodeIfPresent("message_key", as: String.self),
                 value: try row.decode("payload", as: String.self),

@@ -7,7 +7,7 @@ extension KafkaMessage {
     /// not one is a permanent failure naming the offending field, so it goes to the DLQ.
     public func cloudEvent<Payload: Codable & Sendable>(of payload: Payload.Type) throws -> CloudEvent<Payload> {
         do {
-            return try CRMJSON.makeDecoder().decode(CloudEvent<Payload>.self, from: Data(value ?? []))
+            return try CRMJSONDecoder().decode(CloudEvent<Payload>.self, from: value ?? [])
         } catch let error as DecodingError {
             throw PermanentFailure("not a CloudEvent snapshot of \(topic): \(error.reason)")
         } catch {

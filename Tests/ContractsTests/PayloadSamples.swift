@@ -1,4 +1,4 @@
-import Contracts
+@testable import Contracts
 import Foundation
 
 /// Representative values of every topic payload type, each with the schema it must satisfy:
@@ -9,11 +9,19 @@ struct PayloadSample: Sendable {
     /// A file of `docs/schemas/`.
     var schema: String
     var json: @Sendable () throws -> Data
+    /// The sample written by `CRMJSONEncoder`, and Foundation's text of it read back by
+    /// `CRMJSONDecoder` without Foundation (nil if that decoder handed it to Foundation) and
+    /// written by Foundation again.
+    var fastCoders: @Sendable () throws -> (encoded: [UInt8], decodedAgain: Data?)
 
-    init<T: Encodable & Sendable>(_ name: String, _ schema: String, _ value: T) {
+    init<T: Codable & Sendable>(_ name: String, _ schema: String, _ value: T) {
         self.name = name
         self.schema = schema
         json = { try CRMJSON.makeEncoder().encode(value) }
+        fastCoders = {
+            let decoded = CRMJSONDecoder().decodeWithoutFoundation(T.self, from: Array(try CRMJSON.makeEncoder().encode(value)))
+            return (try CRMJSONEncoder().encode(value), try decoded.map { try CRMJSON.makeEncoder().encode($0) })
+        }
     }
 }
 

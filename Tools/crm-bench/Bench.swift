@@ -14,7 +14,7 @@ struct Bench: AsyncParsableCommand {
         commandName: "crm-bench", abstract: "Benchmarks that print figures.",
         subcommands: [
             MessagingBench.self, HistoryBench.self, StructureBench.self, OrderBench.self, CalendarBench.self, ReportingBench.self,
-            TelephonyBench.self,
+            TelephonyBench.self, JSONBench.self,
         ])
 }
 

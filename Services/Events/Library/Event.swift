@@ -36,7 +36,7 @@ extension Event {
             updatedAt: try row.decode("updated_at"), completedAt: try row.decodeIfPresent("completed_at"),
             cancelledAt: try row.decodeIfPresent("cancelled_at"), cancelReason: try row.decodeIfPresent("cancel_reason"),
             source: try row.decode("source"),
-            call: try row.decodeIfPresent("call", as: PostgresJSON.self).map { try $0.decode(CallDetails.self, decoder: CRMJSON.makeDecoder()) },
+            call: try row.decodeIfPresent("call", as: PostgresJSON.self).map { try $0.crmDecode(CallDetails.self) },
             unmatched: try row.decode("unmatched"), deleted: try row.decode("deleted"), version: try row.decode("version"))
     }
 }

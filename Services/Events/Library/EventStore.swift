@@ -95,7 +95,7 @@ struct EventStore: Sendable {
 
     /// The column values of a new event, in the order of the insert's column list.
     private static func row(for event: Event) throws -> [(any PostgresEncodable)?] {
-        let call = try event.call.map { try PostgresJSON(encoding: $0, encoder: CRMJSON.makeEncoder()) }
+        let call = try event.call.map { try PostgresJSON(crmEncoding: $0) }
         return [
             event.id, event.number, event.channel, event.direction, event.state, event.subject, event.content,
             event.counterpartyId, event.contactId, event.dealId, event.projectId, event.responsibleId,

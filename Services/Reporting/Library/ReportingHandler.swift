@@ -107,7 +107,7 @@ struct ReportingHandler: BatchMessageHandler {
         // Runs of one function keep the batch order between kinds (an event and the segment
         // move of its counterparty, say), as applying them one at a time would.
         for run in batch.compactMap({ $0 }).consecutiveRuns(by: \.function) {
-            let rows = try PostgresJSON(encoding: JSONValue.array(run.elements.map { .object($0.arguments) }))
+            let rows = try PostgresJSON(crmEncoding: JSONValue.array(run.elements.map { .object($0.arguments) }))
             try await transaction.query(PostgresQuery(sql: run.kind.statement, binds: [rows.text]))
         }
     }

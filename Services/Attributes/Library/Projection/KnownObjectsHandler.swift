@@ -40,7 +40,7 @@ struct KnownObjectsHandler: BatchMessageHandler {
     func decode(_ message: KafkaMessage) throws -> KnownObject? {
         let envelope: Envelope
         do {
-            envelope = try CRMJSON.makeDecoder().decode(Envelope.self, from: Data(message.value ?? []))
+            envelope = try CRMJSONDecoder().decode(Envelope.self, from: message.value ?? [])
         } catch let error as DecodingError {
             throw PermanentFailure("not a CloudEvent: \(error.reason)")
         } catch {
