@@ -10,8 +10,9 @@ import Postgres
 /// snapshot per project and segment the batch changed.
 ///
 /// Set-based as far as the aggregates allow: each run of snapshots of one kind goes to its
-/// `ingest_*` function in one statement (the function runs per row, in batch order, inside the
-/// server), so a batch costs a few round trips instead of one per message.
+/// `ingest_*` function in one statement, so a batch costs a few round trips instead of one per
+/// message. Events, the bulk of every stream, are applied as a set (`ingest_events`: one upsert
+/// per aggregate for the whole run); the other kinds run per row, in batch order, in the server.
 struct ReportingHandler: BatchMessageHandler {
     let publisher: ReportPublisher
 
@@ -31,10 +32,12 @@ struct ReportingHandler: BatchMessageHandler {
         enum Function: String, Sendable {
             case event, order, project, counterparty, employee, attributeSet, values
 
-            /// One call per row of `$1` (a JSON array of argument objects), in array order.
+            /// One call per row of `$1` (a JSON array of argument objects), in array order; events
+            /// in one call for the whole run (migration 0004).
             var statement: String {
                 switch self {
-                case .event: "SELECT ingest_event(f) FROM jsonb_populate_recordset(NULL::event_facts, $1::jsonb) AS f"
+                // Set-based: the run's events net out per event, then one upsert per aggregate.
+                case .event: "SELECT ingest_events($1::jsonb)"
                 case .order: "SELECT ingest_order(f) FROM jsonb_populate_recordset(NULL::order_facts, $1::jsonb) AS f"
                 case .project, .counterparty, .employee: """
                     SELECT ingest_\(rawValue)(r.id, r.version, r.name, r.deleted)

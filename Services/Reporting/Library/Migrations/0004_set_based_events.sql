@@ -1,0 +1,149 @@
+-- Event facts of a whole batch in a dozen statements instead of ~10 per fact (issue 11).
+--
+-- Applying the versions of one event one after another takes the stored fact's contribution
+-- away and adds the next one's, so a batch nets out to: minus the stored fact, plus the newest
+-- snapshot of the batch (when it is newer). Every aggregate then takes the sum of those signed
+-- contributions per key in one upsert. Callers hold the reporting advisory lock (the batch's
+-- "lock, then check, then write"), so nothing else changes these rows in between.
+--
+-- ingest_event (one fact) stays for the benchmark's seeding and for readers of 0001.
+
+CREATE FUNCTION event_deltas(priors event_facts[], freshes event_facts[])
+RETURNS TABLE (id uuid, project_id uuid, counterparty_id uuid, responsible_id uuid, channel text, state text,
+               completed_day date, sign int)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT p.id, p.project_id, p.counterparty_id, p.responsible_id, p.channel, p.state, p.completed_day, -1
+    FROM unnest(priors) p WHERE p.id IS NOT NULL AND NOT p.deleted
+    UNION ALL
+    SELECT f.id, f.project_id, f.counterparty_id, f.responsible_id, f.channel, f.state, f.completed_day, 1
+    FROM unnest(freshes) f WHERE NOT f.deleted
+$$;
+
+CREATE FUNCTION ingest_events(batch jsonb) RETURNS void LANGUAGE plpgsql
+-- Point lookups only: plans cached by this session while a table was small must not stay seq scans.
+SET enable_seqscan = off AS $$
+DECLARE
+    priors event_facts[];
+    freshes event_facts[];
+BEGIN
+    -- The newest snapshot of each event, where it is newer than the stored fact, and that fact.
+    SELECT array_agg(i.fresh ORDER BY (i.fresh).id), array_agg(p ORDER BY (i.fresh).id) INTO freshes, priors
+    FROM (SELECT DISTINCT ON (f.id) f AS fresh FROM jsonb_populate_recordset(NULL::event_facts, batch) f
+          ORDER BY f.id, f.version DESC) i
+    LEFT JOIN event_facts p ON p.id = (i.fresh).id
+    WHERE p.id IS NULL OR p.version < (i.fresh).version;
+    IF freshes IS NULL THEN RETURN; END IF;
+
+    INSERT INTO project_stats AS t (project_id, total, planned, completed, cancelled, phone_call, email, meeting, message, other, updated_at)
+    SELECT d.project_id, sum(d.sign),
+        sum(CASE WHEN d.state = 'planned' THEN d.sign ELSE 0 END), sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END),
+        sum(CASE WHEN d.state = 'cancelled' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'phone-call' THEN d.sign ELSE 0 END),
+        sum(CASE WHEN d.channel = 'email' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'meeting' THEN d.sign ELSE 0 END),
+        sum(CASE WHEN d.channel = 'message' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'other' THEN d.sign ELSE 0 END), now()
+    FROM event_deltas(priors, freshes) d WHERE d.project_id IS NOT NULL GROUP BY d.project_id
+    ON CONFLICT (project_id) DO UPDATE SET
+        total = t.total + EXCLUDED.total, planned = t.planned + EXCLUDED.planned,
+        completed = t.completed + EXCLUDED.completed, cancelled = t.cancelled + EXCLUDED.cancelled,
+        phone_call = t.phone_call + EXCLUDED.phone_call, email = t.email + EXCLUDED.email,
+        meeting = t.meeting + EXCLUDED.meeting, message = t.message + EXCLUDED.message,
+        other = t.other + EXCLUDED.other, updated_at = now();
+
+    INSERT INTO project_responsibles AS t (project_id, employee_id, total, completed)
+    SELECT d.project_id, d.responsible_id, sum(d.sign), sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END)
+    FROM event_deltas(priors, freshes) d WHERE d.project_id IS NOT NULL AND d.responsible_id IS NOT NULL
+    GROUP BY d.project_id, d.responsible_id
+    ON CONFLICT (project_id, employee_id) DO UPDATE SET total = t.total + EXCLUDED.total, completed = t.completed + EXCLUDED.completed;
+    DELETE FROM project_responsibles r USING event_deltas(priors, freshes) d
+    WHERE r.project_id = d.project_id AND r.employee_id = d.responsible_id AND r.total = 0;
+
+    INSERT INTO project_days AS t (project_id, day, completed)
+    SELECT d.project_id, d.completed_day, sum(d.sign)
+    FROM event_deltas(priors, freshes) d WHERE d.project_id IS NOT NULL AND d.state = 'completed' AND d.completed_day IS NOT NULL
+    GROUP BY d.project_id, d.completed_day
+    ON CONFLICT (project_id, day) DO UPDATE SET completed = t.completed + EXCLUDED.completed;
+    DELETE FROM project_days t USING event_deltas(priors, freshes) d
+    WHERE t.project_id = d.project_id AND t.day = d.completed_day AND t.completed = 0;
+
+    -- The events' attribute values (apply_event_values, summed over the batch).
+    WITH entries AS (
+        SELECT d.project_id, e.key AS attr_key, v.vals ->> e.key AS value, d.sign,
+            CASE WHEN jsonb_typeof(e.value) = 'number' THEN (e.value #>> '{}')::numeric
+                 WHEN jsonb_typeof(e.value) = 'string' AND (e.value #>> '{}') ~ '^-?[0-9]{1,30}(\.[0-9]{1,30})?$'
+                     THEN (e.value #>> '{}')::numeric
+            END AS num
+        FROM event_deltas(priors, freshes) d
+        JOIN value_facts v ON v.kind = 'event' AND v.object_id = d.id
+        CROSS JOIN LATERAL jsonb_each(v.vals) e
+        WHERE d.project_id IS NOT NULL AND jsonb_typeof(e.value) IN ('string', 'number', 'boolean')
+    ), upsert_values AS (
+        INSERT INTO project_attribute_values AS t (project_id, attr_key, value, num, count)
+        SELECT project_id, attr_key, value, min(num), sum(sign) FROM entries WHERE octet_length(value) <= 256
+        GROUP BY project_id, attr_key, value
+        ON CONFLICT (project_id, attr_key, value) DO UPDATE SET count = t.count + EXCLUDED.count
+    )
+    INSERT INTO project_attributes AS t (project_id, attr_key, count, num_count, num_sum)
+    SELECT project_id, attr_key, sum(sign), sum(CASE WHEN num IS NULL THEN 0 ELSE sign END), sum(coalesce(num, 0) * sign)
+    FROM entries GROUP BY project_id, attr_key
+    ON CONFLICT (project_id, attr_key) DO UPDATE SET
+        count = t.count + EXCLUDED.count, num_count = t.num_count + EXCLUDED.num_count,
+        num_sum = t.num_sum + EXCLUDED.num_sum;
+    DELETE FROM project_attribute_values t
+    USING event_deltas(priors, freshes) d JOIN value_facts v ON v.kind = 'event' AND v.object_id = d.id
+    WHERE d.project_id IS NOT NULL AND t.project_id = d.project_id AND t.attr_key IN (SELECT jsonb_object_keys(v.vals)) AND t.count = 0;
+    DELETE FROM project_attributes t
+    USING event_deltas(priors, freshes) d JOIN value_facts v ON v.kind = 'event' AND v.object_id = d.id
+    WHERE d.project_id IS NOT NULL AND t.project_id = d.project_id AND t.attr_key IN (SELECT jsonb_object_keys(v.vals)) AND t.count = 0;
+
+    INSERT INTO report_dirty (topic, key)
+    SELECT DISTINCT 'projects', d.project_id::text FROM event_deltas(priors, freshes) d WHERE d.project_id IS NOT NULL
+    ON CONFLICT DO NOTHING;
+
+    INSERT INTO counterparty_stats AS t (counterparty_id, total, planned, completed, cancelled, phone_call, email, meeting, message, other)
+    SELECT d.counterparty_id, sum(d.sign),
+        sum(CASE WHEN d.state = 'planned' THEN d.sign ELSE 0 END), sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END),
+        sum(CASE WHEN d.state = 'cancelled' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'phone-call' THEN d.sign ELSE 0 END),
+        sum(CASE WHEN d.channel = 'email' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'meeting' THEN d.sign ELSE 0 END),
+        sum(CASE WHEN d.channel = 'message' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'other' THEN d.sign ELSE 0 END)
+    FROM event_deltas(priors, freshes) d WHERE d.counterparty_id IS NOT NULL GROUP BY d.counterparty_id
+    ON CONFLICT (counterparty_id) DO UPDATE SET
+        total = t.total + EXCLUDED.total, planned = t.planned + EXCLUDED.planned,
+        completed = t.completed + EXCLUDED.completed, cancelled = t.cancelled + EXCLUDED.cancelled,
+        phone_call = t.phone_call + EXCLUDED.phone_call, email = t.email + EXCLUDED.email,
+        meeting = t.meeting + EXCLUDED.meeting, message = t.message + EXCLUDED.message,
+        other = t.other + EXCLUDED.other;
+
+    UPDATE segment_stats s SET
+        total = s.total + g.total, planned = s.planned + g.planned, completed = s.completed + g.completed,
+        cancelled = s.cancelled + g.cancelled, phone_call = s.phone_call + g.phone_call, email = s.email + g.email,
+        meeting = s.meeting + g.meeting, message = s.message + g.message, other = s.other + g.other
+    FROM (
+        SELECT m.attr_key, m.value, sum(d.sign) AS total,
+            sum(CASE WHEN d.state = 'planned' THEN d.sign ELSE 0 END) AS planned,
+            sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END) AS completed,
+            sum(CASE WHEN d.state = 'cancelled' THEN d.sign ELSE 0 END) AS cancelled,
+            sum(CASE WHEN d.channel = 'phone-call' THEN d.sign ELSE 0 END) AS phone_call,
+            sum(CASE WHEN d.channel = 'email' THEN d.sign ELSE 0 END) AS email,
+            sum(CASE WHEN d.channel = 'meeting' THEN d.sign ELSE 0 END) AS meeting,
+            sum(CASE WHEN d.channel = 'message' THEN d.sign ELSE 0 END) AS message,
+            sum(CASE WHEN d.channel = 'other' THEN d.sign ELSE 0 END) AS other
+        FROM event_deltas(priors, freshes) d JOIN segment_members m ON m.counterparty_id = d.counterparty_id
+        GROUP BY m.attr_key, m.value
+    ) g
+    WHERE s.attr_key = g.attr_key AND s.value = g.value;
+
+    INSERT INTO report_dirty (topic, key)
+    SELECT DISTINCT 'segments', m.attr_key || E'\x1f' || m.value
+    FROM event_deltas(priors, freshes) d JOIN segment_members m ON m.counterparty_id = d.counterparty_id
+    ON CONFLICT DO NOTHING;
+
+    INSERT INTO event_facts SELECT * FROM unnest(freshes)
+    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, project_id = EXCLUDED.project_id,
+        counterparty_id = EXCLUDED.counterparty_id, responsible_id = EXCLUDED.responsible_id, channel = EXCLUDED.channel,
+        state = EXCLUDED.state, deleted = EXCLUDED.deleted, sort_at = EXCLUDED.sort_at, completed_day = EXCLUDED.completed_day;
+
+    -- Latest event times: once per counterparty the batch touched (deleted facts included).
+    PERFORM refresh_last_event(c.counterparty_id)
+    FROM (SELECT p.counterparty_id FROM unnest(priors) p UNION SELECT f.counterparty_id FROM unnest(freshes) f) c
+    WHERE c.counterparty_id IS NOT NULL;
+END
+$$;
