@@ -44,6 +44,11 @@ struct JSONCodingTests {
         let keys = ["b", "B", "a10", "a2", "_", "é", "z", "aa", "a", "Z", "ä", "a b", ""]
         let dictionary = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
         #expect(try fastText(dictionary) == foundationText(dictionary))
+        // Keys alike in their first eight bytes, which the coders compare first.
+        let alike = ["createdAt": 1, "createdAtX": 2, "createdA": 3, "abcdefgh1": 4, "abcdefgh0": 5, "abcdefgh": 6, "abcdefg\u{0}": 7]
+        let alikeText = try fastText(alike)
+        #expect(alikeText == (try foundationText(alike)))
+        #expect(CRMJSONDecoder().decodeWithoutFoundation([String: Int].self, from: Array(alikeText.utf8)) == alike)
         #expect(try fastText(Twice()) == foundationText(Twice()))
         #expect(try fastText(Twice()) == #"{"a":2,"b":1}"#)
     }

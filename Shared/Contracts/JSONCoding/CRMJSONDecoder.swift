@@ -52,9 +52,20 @@ final class JSONDocument {
 struct JSONTapeDecoder: Decoder {
     let document: JSONDocument
     let index: Int
-    let path: JSONPath
+    /// The path of the container holding this value, and the value's key in it: joined only
+    /// when a nested type or an error needs the path, not for every member read.
+    let parentPath: JSONPath
+    let key: (any CodingKey)?
+    var path: JSONPath { key.map { parentPath.appending($0) } ?? parentPath }
     var codingPath: [any CodingKey] { path.keys }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(document: JSONDocument, index: Int, path: JSONPath, key: (any CodingKey)? = nil) {
+        self.document = document
+        self.index = index
+        parentPath = path
+        self.key = key
+    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard document.tape.tokens[index].kind == .object else { throw mismatch([String: Any].self) }
@@ -132,11 +143,7 @@ struct JSONTapeDecoder: Decoder {
         if let integer = T.self as? any FixedWidthInteger.Type {
             return try decodeInteger(integer) as! T
         }
-        return try T(from: self)
-    }
-
-    func child(_ index: Int, _ key: some CodingKey) -> JSONTapeDecoder {
-        JSONTapeDecoder(document: document, index: index, path: path.appending(key))
+        return try T(from: key == nil ? self : JSONTapeDecoder(document: document, index: index, path: path))
     }
 }
 
@@ -148,20 +155,14 @@ struct JSONTapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     /// The index of a member's value; of a key written twice, the first (Foundation's choice).
     private func valueIndex(_ key: Key) -> Int? {
-        let tape = document.tape
-        var keyIndex = object + 1
-        for _ in 0..<tape.tokens[object].count {
-            if tape.string(at: keyIndex, equals: key.stringValue) { return keyIndex + 1 }
-            keyIndex = Int(tape.tokens[keyIndex + 1].next)
-        }
-        return nil
+        document.tape.member(of: object, named: key.stringValue)
     }
 
     private func member(_ key: Key) throws -> JSONTapeDecoder {
         guard let index = valueIndex(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "No value associated with key \(key)."))
         }
-        return JSONTapeDecoder(document: document, index: index, path: path.appending(key))
+        return JSONTapeDecoder(document: document, index: index, path: path, key: key)
     }
 
     var allKeys: [Key] {
@@ -187,7 +188,7 @@ struct JSONTapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     /// One lookup instead of the protocol default's three (contains, decodeNil, decode).
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let index = valueIndex(key) else { return nil }
-        let member = JSONTapeDecoder(document: document, index: index, path: path.appending(key))
+        let member = JSONTapeDecoder(document: document, index: index, path: path, key: key)
         return member.isNull() ? nil : try member.decode(type)
     }
 
@@ -210,7 +211,7 @@ struct JSONTapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key, generic: Void) throws -> T? {
         guard let index = valueIndex(key) else { return nil }
-        let member = JSONTapeDecoder(document: document, index: index, path: path.appending(key))
+        let member = JSONTapeDecoder(document: document, index: index, path: path, key: key)
         return member.isNull() ? nil : try member.decode(type)
     }
 
@@ -250,7 +251,7 @@ struct JSONTapeUnkeyedContainer: UnkeyedDecodingContainer {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "Unkeyed container is at end."))
         }
-        let element = JSONTapeDecoder(document: document, index: position, path: path.appending(JSONCodingKey(index: currentIndex)))
+        let element = JSONTapeDecoder(document: document, index: position, path: path, key: JSONCodingKey(index: currentIndex))
         position = Int(document.tape.tokens[position].next)
         currentIndex += 1
         return element

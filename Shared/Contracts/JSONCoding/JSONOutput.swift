@@ -29,8 +29,13 @@ struct JSONOutput {
     private mutating func write(_ object: JSONObjectNode) {
         let keys = object.keys
         // Sorted by key bytes, then by position, so that of a key encoded twice the last value
-        // is written (Foundation's dictionary keeps the last one).
+        // is written (Foundation's dictionary keeps the last one). Prefixes decide most pairs.
+        let prefixes = keys.map { key in
+            var key = key
+            return key.withUTF8 { JSONKeyPrefix.of($0) }
+        }
         let order = keys.indices.sorted { left, right in
+            if prefixes[left] != prefixes[right] { return prefixes[left] < prefixes[right] }
             let comparison = Self.compare(keys[left], keys[right])
             return comparison != 0 ? comparison < 0 : left < right
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON text checked against the grammar of RFC 8259 and indexed in one pass: one token per
 /// value, object key and container, in document order, each knowing where its value ends. The
 /// decoder reads members and elements from it without building strings, dictionaries or boxes
@@ -22,6 +24,8 @@ struct JSONTape {
         var count: Int32 = 0
         /// The index of the token after this value (and, for a container, everything in it).
         var next: Int32 = 0
+        /// A string's first eight bytes (`JSONKeyPrefix`): member lookups compare this first.
+        var prefix: UInt64 = 0
     }
 
     struct Invalid: Error {}
@@ -141,7 +145,9 @@ struct JSONTape {
             if !ascii, String(validating: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) == nil {
                 throw Invalid()
             }
-            tokens.append(Token(kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(tokens.count + 1)))
+            tokens.append(Token(
+                kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(tokens.count + 1),
+                prefix: JSONKeyPrefix.of(UnsafeBufferPointer(rebasing: bytes[start..<position]))))
             position += 1
         }
 
@@ -238,16 +244,27 @@ struct JSONTape {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Whether a string token's text is `key`, without building the string.
-    func string(at index: Int, equals key: String) -> Bool {
-        let token = tokens[index]
-        if token.escaped { return string(at: index) == key }
-        let length = Int(token.end - token.start)
+    /// The index of the value of the first member of `object` whose key is `key`, without
+    /// building strings: length and first eight bytes first, the rest only when those agree.
+    func member(of object: Int, named key: String) -> Int? {
         var key = key
         return key.withUTF8 { keyBytes in
-            guard keyBytes.count == length else { return false }
-            return bytes.withUnsafeBufferPointer { buffer in
-                keyBytes.elementsEqual(UnsafeBufferPointer(rebasing: buffer[Int(token.start)..<Int(token.end)]))
+            let keyPrefix = JSONKeyPrefix.of(keyBytes)
+            return tokens.withUnsafeBufferPointer { tokens in
+                bytes.withUnsafeBufferPointer { bytes in
+                    var keyIndex = object + 1
+                    for _ in 0..<tokens[object].count {
+                        let token = tokens[keyIndex]
+                        if token.escaped {
+                            if string(at: keyIndex) == String(decoding: keyBytes, as: UTF8.self) { return keyIndex + 1 }
+                        } else if token.prefix == keyPrefix, Int(token.end - token.start) == keyBytes.count,
+                                  keyBytes.count <= 8 || memcmp(bytes.baseAddress! + Int(token.start), keyBytes.baseAddress!, keyBytes.count) == 0 {
+                            return keyIndex + 1
+                        }
+                        keyIndex = Int(tokens[keyIndex + 1].next)
+                    }
+                    return nil
+                }
             }
         }
     }
@@ -277,5 +294,18 @@ struct JSONTape {
             position += 1
         }
         return value
+    }
+}
+
+/// The first eight bytes of a key, big-endian, zero-padded: equal keys have equal prefixes, and
+/// where two prefixes differ their numeric order is the byte order of the keys (equal prefixes
+/// say nothing; the keys are compared in full).
+enum JSONKeyPrefix {
+    static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var prefix: UInt64 = 0
+        for index in 0..<8 {
+            prefix = prefix << 8 | UInt64(index < bytes.count ? bytes[index] : 0)
+        }
+        return prefix
     }
 }
