@@ -84,10 +84,10 @@ struct JSONCodingTests {
     @Test("plain JSON is read without Foundation, to the values Foundation reads")
     func plainDecoding() throws {
         let texts = [
-            #" { "a" : [ 1 , -2.5e3 , true , false , null , "x\n\u0041\/\"\\" ] , "b" : { } , "c" : [ ] } "#,
+            #" { "a" : [ 1 , -2500.25 , true , false , null , "x\n\u0041\/\"\\" ] , "b" : { } , "c" : [ ] } "#,
             #"{"dup":1,"dup":2}"#,
             #""Оценка ✓ 😀""#,
-            "-0", "0.5", "1E+2", "123456789012345678",
+            "-0", "0.5", "100", "123456789012345678",
         ]
         for text in texts {
             let fast = try #require(CRMJSONDecoder().decodeWithoutFoundation(JSONValue.self, from: Array(text.utf8)), "\(text)")
@@ -129,18 +129,117 @@ struct JSONCodingTests {
             == String(describing: Result { try CRMJSON.makeDecoder().decode([String: String].self, from: Data(invalidUTF8)) }))
     }
 
-    @Test("ids are read as UUID(uuidString:) reads them")
-    func ids() {
+    @Test("ids the fast reader takes are the ids UUID(uuidString:) reads; the forms it refuses are read by Foundation")
+    func ids() throws {
         let texts = [
             "6f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f11", "0B9A7C1E-2F4D-4E6A-8B3C-5D1E7F9A2C44", "00000000-0000-0000-0000-000000000000",
             "6f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f1", "6f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f111", "6f1c2f0e08d3b-4c1a-9e55-2b7d4a1c0f11",
             "6f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f1g", "", "{6f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f11}",
+            // What sscanf's %2hhx also takes: signs, spaces, 0x.
+            "+f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f11", "-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1", " f1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f11",
+            "0x1c2f0e-8d3b-4c1a-9e55-2b7d4a1c0f11",
         ]
-        for text in texts { #expect(UUID(text: text) == UUID(uuidString: text), "\(text)") }
+        for text in texts {
+            if let id = UUID(text: text) { #expect(id == UUID(uuidString: text), "\(text)") }
+            let json = "[\"\(text)\"]"
+            #expect(String(describing: Result { try CRMJSONDecoder().decode([UUID].self, from: json) })
+                == String(describing: Result { try CRMJSON.makeDecoder().decode([UUID].self, from: Data(json.utf8)) }), "\(text)")
+        }
         for _ in 0..<200 {
             let id = UUID()
             #expect(UUID(text: id.uuidString) == id && UUID(text: id.lowercasedText) == id)
         }
+    }
+}
+
+extension JSONCodingTests {
+    private func sameResults<T: Decodable>(_ type: T.Type, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let fast = Result { try CRMJSONDecoder().decode(type, from: text) }
+        let foundation = Result { try CRMJSON.makeDecoder().decode(type, from: Data(text.utf8)) }
+        #expect(String(describing: fast) == String(describing: foundation), "\(text.prefix(80))", sourceLocation: sourceLocation)
+    }
+
+    @Test("numbers that round to zero, or beyond a Double, are Foundation's to refuse")
+    func extremeNumbers() {
+        for text in ["[1e-400]", "[-1e-400]", "[0e-400]", "[4.9e-324]", "[0.0]", "[-0]", "[1e400]", "[0.000e5]", "[10e-400]", "[-2.5e3]", "[1E+2]"] {
+            sameResults([Double].self, text)
+            sameResults(JSONValue.self, text)
+        }
+        #expect(CRMJSONDecoder().decodeWithoutFoundation(JSONValue.self, from: Array("1e-400".utf8)) == nil)
+    }
+
+    @Test("keys match as Swift strings do: canonically equal spellings are one key, the first one wins")
+    func canonicalKeys() {
+        sameResults([String: Int].self, "{\"\u{E9}\":1,\"e\u{301}\":2}")
+        sameResults(JSONValue.self, "{\"\u{E9}\":1,\"e\u{301}\":2,\"x\":{\"\u{E9}\":3}}")
+        sameResults(Kind.self, "{\"\u{212A}ind\":\"kelvin\"}")
+        sameResults(Kind.self, #"{"\u004bind":"escaped"}"#)
+        sameResults(Kind.self, #"{"Kind":"plain","Kind":"second"}"#)
+    }
+
+    @Test("an element read another way after a failed read is the same element, as with Foundation")
+    func lossyArrays() {
+        sameResults(LossyInts.self, #"[1,"a",2,null,3.5,4]"#)
+        sameResults([Int?].self, "[1,null,2]")
+        sameResults(LossyInts.self, "[]")
+    }
+
+    @Test("nesting at Foundation's limits, and objects too big to scan, are read and written as Foundation does")
+    func limits() throws {
+        for depth in [510, 511, 512, 513, 514] {
+            let text = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
+            sameResults(JSONValue.self, text)
+            var value = JSONValue.null
+            for _ in 0..<depth { value = .array([value]) }
+            let fast = Result { try CRMJSONEncoder().encodeText(value) }
+            let foundation = Result { String(decoding: try CRMJSON.makeEncoder().encode(value), as: UTF8.self) }
+            #expect(String(describing: fast) == String(describing: foundation), "depth \(depth)")
+        }
+        let scanned = Dictionary(uniqueKeysWithValues: (0..<JSONTapeDecoder.largestScannedObject).map { ("k\($0)", $0) })
+        let large = Dictionary(uniqueKeysWithValues: (0...JSONTapeDecoder.largestScannedObject).map { ("k\($0)", $0) })
+        #expect(CRMJSONDecoder().decodeWithoutFoundation([String: Int].self, from: try CRMJSONEncoder().encode(scanned)) == scanned)
+        #expect(CRMJSONDecoder().decodeWithoutFoundation([String: Int].self, from: try CRMJSONEncoder().encode(large)) == nil)
+        #expect(try CRMJSONDecoder().decode([String: Int].self, from: CRMJSONEncoder().encode(large)) == large)
+    }
+
+    @Test("a nested container asked for twice under one key is one object, as with Foundation")
+    func nestedTwice() throws {
+        #expect(try fastText(NestedTwice()) == foundationText(NestedTwice()))
+    }
+}
+
+private struct Kind: Decodable {
+    var kind: String?
+    enum CodingKeys: String, CodingKey { case kind = "Kind" }
+}
+
+/// Reads what it can: an element that is not an integer is skipped.
+private struct LossyInts: Decodable {
+    var values: [Int] = []
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        while !container.isAtEnd {
+            if let value = try? container.decode(Int.self) {
+                values.append(value)
+            } else {
+                _ = try container.decode(JSONValue.self)
+            }
+        }
+    }
+}
+
+private struct NestedTwice: Encodable {
+    enum Keys: String, CodingKey { case a, b, c }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        var first = container.nestedContainer(keyedBy: Keys.self, forKey: .a)
+        try first.encode(1, forKey: .b)
+        var second = container.nestedContainer(keyedBy: Keys.self, forKey: .a)
+        try second.encode(2, forKey: .c)
+        var list = container.nestedUnkeyedContainer(forKey: .b)
+        try list.encode(1)
+        var again = container.nestedUnkeyedContainer(forKey: .b)
+        try again.encode(2)
     }
 }
 

@@ -174,6 +174,55 @@ struct ExactlyOnceTests {
 }
 
 extension ExactlyOnceTests {
+    /// `ingest_events` (one statement for a run of event snapshots) against what one call per
+    /// snapshot leaves: the same facts and figures for snapshots of one event in any order,
+    /// equal versions included (the first in batch order wins), and moves through projects.
+    @Test("a batch of event snapshots applied as a set leaves what applying them one by one leaves")
+    func setBasedEventsEqualPerRow() async throws {
+        try await Harness.run { harness, _ in
+            let (p1, p2, p3, counterparty, event) = (UUID(), UUID(), UUID(), UUID(), UUID())
+            func fact(_ version: Int, _ project: UUID, _ state: String, deleted: Bool = false) -> JSONValue {
+                .object([
+                    "id": .string(event.lowercasedText), "version": .number(Double(version)), "project_id": .string(project.lowercasedText),
+                    "counterparty_id": .string(counterparty.lowercasedText), "responsible_id": .null, "channel": .string("phone-call"),
+                    "state": .string(state), "deleted": .bool(deleted), "sort_at": .string("2026-12-01T10:00:00Z"),
+                    "completed_day": state == "completed" ? .string("2026-12-01") : .null,
+                ])
+            }
+            let batches: [[JSONValue]] = [
+                [fact(1, p1, "planned"), fact(2, p2, "completed"), fact(2, p3, "cancelled")],  // equal versions: first wins
+                [fact(4, p3, "planned"), fact(3, p1, "completed")],  // older after newer: nothing
+                [fact(5, p1, "completed", deleted: true), fact(6, p2, "planned")],
+            ]
+            func figures() async throws -> String {
+                let rows = try await harness.pool.query("""
+                    SELECT coalesce((SELECT string_agg(concat_ws(':', project_id = \(p1), project_id = \(p2), project_id = \(p3), total, planned, completed, cancelled), ',' ORDER BY project_id = \(p1) DESC, project_id = \(p2) DESC) FROM project_stats WHERE total <> 0), '')
+                        || '|' || coalesce((SELECT concat_ws(':', total, planned, completed, cancelled) FROM counterparty_stats WHERE counterparty_id = \(counterparty)), '')
+                        || '|' || coalesce((SELECT concat_ws(':', version, project_id = \(p2), state) FROM event_facts WHERE id = \(event)), '') AS figures
+                    """)
+                return try rows[0].decode("figures", as: String.self)
+            }
+            var expected: [String] = []
+            for batch in batches {
+                for snapshot in batch {
+                    try await harness.pool.execute("SELECT ingest_event(jsonb_populate_record(NULL::event_facts, \(try PostgresJSON(crmEncoding: snapshot))::jsonb))")
+                }
+                expected.append(try await figures())
+            }
+            try await harness.pool.execute("DELETE FROM event_facts WHERE id = \(event)")
+            try await harness.pool.execute("DELETE FROM project_stats WHERE project_id IN (\(p1), \(p2), \(p3))")
+            try await harness.pool.execute("DELETE FROM project_days WHERE project_id IN (\(p1), \(p2), \(p3))")
+            try await harness.pool.execute("DELETE FROM counterparty_stats WHERE counterparty_id = \(counterparty)")
+            var actual: [String] = []
+            for batch in batches {
+                try await harness.pool.execute("SELECT ingest_events(\(try PostgresJSON(crmEncoding: JSONValue.array(batch)))::jsonb)")
+                actual.append(try await figures())
+            }
+            #expect(actual == expected)
+            #expect(expected[0].hasSuffix("|2:t:completed"), "\(expected[0])")
+        }
+    }
+
     @Test("the consumer stopped and started mid-stream loses nothing and counts nothing twice")
     func restartMidStream() async throws {
         try await Harness.run { harness, _ in

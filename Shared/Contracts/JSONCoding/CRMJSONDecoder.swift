@@ -67,8 +67,14 @@ struct JSONTapeDecoder: Decoder {
         self.key = key
     }
 
+    /// Member lookups scan the object: beyond this many members Foundation's dictionary is the
+    /// better reader (a message with a huge object must not take quadratic time).
+    static let largestScannedObject = 64
+
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard document.tape.tokens[index].kind == .object else { throw mismatch([String: Any].self) }
+        let token = document.tape.tokens[index]
+        guard token.kind == .object else { throw mismatch([String: Any].self) }
+        guard token.count <= Self.largestScannedObject else { throw document.giveUp() }
         return KeyedDecodingContainer(JSONTapeKeyedContainer<Key>(document: document, object: index, path: path))
     }
 
@@ -115,7 +121,12 @@ struct JSONTapeDecoder: Decoder {
 
     func decodeDouble() throws -> Double {
         guard document.tape.tokens[index].kind == .number else { throw mismatch(Double.self) }
-        guard let value = Double(document.tape.numberText(at: index)), value.isFinite else { throw document.giveUp() }
+        let text = document.tape.numberText(at: index)
+        // Exponents are Foundation's to read: it refuses some (a nonzero number that rounds to
+        // zero, some zeros with exponents) that Double(_:) takes.
+        guard !text.contains(where: { $0 == "e" || $0 == "E" }), let value = Double(text), value.isFinite else {
+            throw document.giveUp()
+        }
         return value
     }
 
@@ -165,12 +176,15 @@ struct JSONTapeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return JSONTapeDecoder(document: document, index: index, path: path, key: key)
     }
 
+    /// Each key once, as Foundation's keyed container (a dictionary) lists them.
     var allKeys: [Key] {
         let tape = document.tape
         var keys: [Key] = []
+        var seen: Set<String> = []
         var keyIndex = object + 1
         for _ in 0..<tape.tokens[object].count {
-            if let key = Key(stringValue: tape.string(at: keyIndex)) { keys.append(key) }
+            let text = tape.string(at: keyIndex)
+            if seen.insert(text).inserted, let key = Key(stringValue: text) { keys.append(key) }
             keyIndex = Int(tape.tokens[keyIndex + 1].next)
         }
         return keys
@@ -247,34 +261,32 @@ struct JSONTapeUnkeyedContainer: UnkeyedDecodingContainer {
     var count: Int? { Int(document.tape.tokens[array].count) }
     var isAtEnd: Bool { currentIndex >= count! }
 
-    private mutating func next() throws -> JSONTapeDecoder {
-        guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "Unkeyed container is at end."))
-        }
-        let element = JSONTapeDecoder(document: document, index: position, path: path, key: JSONCodingKey(index: currentIndex))
+    /// The current element, read by `read`; the container moves on only when that succeeds
+    /// (as Foundation's does: a caller may catch the error and read the element another way).
+    private mutating func next<Value>(_ read: (JSONTapeDecoder) throws -> Value) throws -> Value {
+        guard !isAtEnd else { throw document.giveUp() }  // Foundation's error for reading past the end
+        let value = try read(JSONTapeDecoder(document: document, index: position, path: path, key: JSONCodingKey(index: currentIndex)))
         position = Int(document.tape.tokens[position].next)
         currentIndex += 1
-        return element
+        return value
     }
 
     mutating func decodeNil() throws -> Bool {
-        guard !isAtEnd, document.tape.tokens[position].kind == .null else { return false }
-        _ = try next()
-        return true
+        guard !isAtEnd else { throw document.giveUp() }
+        guard document.tape.tokens[position].kind == .null else { return false }
+        return try next { _ in true }
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try next().decode(type)
+        try next { try $0.decode(type) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
-        guard !isAtEnd else { throw document.giveUp() }
-        return try next().container(keyedBy: type)
+        try next { try $0.container(keyedBy: type) }
     }
 
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-        guard !isAtEnd else { throw document.giveUp() }
-        return try next().unkeyedContainer()
+        try next { try $0.unkeyedContainer() }
     }
 
     mutating func superDecoder() throws -> any Decoder { throw document.giveUp() }

@@ -15,12 +15,15 @@ public struct CRMJSONEncoder: Sendable {
     public init() {}
 
     public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        guard let node = try JSONTreeEncoder.node(of: value, at: .root) else {
-            throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "Top-level \(T.self) did not encode any values."))
+        // Whatever fails here (a value Foundation refuses, a value that encodes nothing, nesting
+        // beyond Foundation's limit) is encoded by Foundation, whose error is then the one.
+        guard let node = try? JSONTreeEncoder.node(of: value, at: .root) else {
+            return Array(try CRMJSON.makeEncoder().encode(value))
         }
         var output = JSONOutput()
         output.bytes.reserveCapacity(1024)
-        output.write(node)
+        output.write(node, depth: 0)
+        if output.tooDeep { return Array(try CRMJSON.makeEncoder().encode(value)) }
         return output.bytes
     }
 
@@ -103,9 +106,9 @@ final class JSONTreeEncoder: Encoder {
     }
 
     /// Finite doubles as Swift prints them, without a trailing ".0" (Foundation's form);
-    /// non-finite ones to Foundation, which refuses them with its own error.
+    /// non-finite ones are refused (and the whole value then handed to Foundation, for its error).
     static func number(_ value: Double) throws -> JSONNode {
-        guard value.isFinite else { return try foundation(value) }
+        guard value.isFinite else { throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "not finite")) }
         var text = value.description
         if text.hasSuffix(".0") { text.removeLast(2) }
         return .number(text)
@@ -171,17 +174,29 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         add(try JSONTreeEncoder.node(of: value, at: path.appending(key)).orEmptyObject, key)
     }
 
+    /// A nested container asked for twice under one key writes into the same object or array,
+    /// as Foundation's does.
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type, forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
-        let nested = JSONObjectNode()
-        add(.object(nested), key)
+        let nested: JSONObjectNode
+        if let index = object.keys.lastIndex(of: key.stringValue), case .object(let existing) = object.values[index] {
+            nested = existing
+        } else {
+            nested = JSONObjectNode()
+            add(.object(nested), key)
+        }
         return KeyedEncodingContainer(JSONKeyedContainer<NestedKey>(object: nested, path: path.appending(key)))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let nested = JSONArrayNode()
-        add(.array(nested), key)
+        let nested: JSONArrayNode
+        if let index = object.keys.lastIndex(of: key.stringValue), case .array(let existing) = object.values[index] {
+            nested = existing
+        } else {
+            nested = JSONArrayNode()
+            add(.array(nested), key)
+        }
         return JSONUnkeyedContainer(array: nested, path: path.appending(key))
     }
 

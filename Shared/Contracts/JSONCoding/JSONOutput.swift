@@ -6,27 +6,39 @@ import TextFormat
 /// characters; `/` and non-ASCII text as they are).
 struct JSONOutput {
     var bytes: [UInt8] = []
+    /// Set when containers nest deeper than this writer goes; the value is then Foundation's to
+    /// write or refuse (its own limit is a little under 512).
+    var tooDeep = false
+    private static let depthLimit = 256
 
-    mutating func write(_ node: JSONNode) {
+    mutating func write(_ node: JSONNode, depth: Int) {
+        switch node {
+        case .object, .array, .deferred:
+            guard depth < Self.depthLimit else {
+                tooDeep = true
+                return
+            }
+        default: break
+        }
         switch node {
         case .null: append("null")
         case .bool(let value): append(value ? "true" : "false")
         case .number(let text): append(text)
         case .string(let text): writeString(text)
         case .raw(let text): bytes.append(contentsOf: text)
-        case .object(let object): write(object)
+        case .object(let object): write(object, depth: depth + 1)
         case .array(let array):
             bytes.append(UInt8(ascii: "["))
             for (index, element) in array.values.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(element)
+                write(element, depth: depth + 1)
             }
             bytes.append(UInt8(ascii: "]"))
-        case .deferred(let slot): write(slot.node ?? .object(JSONObjectNode()))
+        case .deferred(let slot): write(slot.node ?? .object(JSONObjectNode()), depth: depth)
         }
     }
 
-    private mutating func write(_ object: JSONObjectNode) {
+    private mutating func write(_ object: JSONObjectNode, depth: Int) {
         let keys = object.keys
         // Sorted by key bytes, then by position, so that of a key encoded twice the last value
         // is written (Foundation's dictionary keeps the last one). Prefixes decide most pairs.
@@ -47,7 +59,7 @@ struct JSONOutput {
             first = false
             writeString(keys[index])
             bytes.append(UInt8(ascii: ":"))
-            write(object.values[index])
+            write(object.values[index], depth: depth)
         }
         bytes.append(UInt8(ascii: "}"))
     }

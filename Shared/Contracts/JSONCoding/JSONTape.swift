@@ -15,7 +15,9 @@ struct JSONTape {
 
     struct Token {
         var kind: Kind
-        /// Whether a string contains escapes (its bytes are not its text).
+        /// Whether a string contains escapes or non-ASCII text: its bytes are not its text, or
+        /// another spelling of it is equal as a Swift `String` (canonical equivalence, which is
+        /// how Foundation matches keys). Such keys are compared as strings.
         var escaped = false
         /// The bytes of a number or of a string's content (without quotes).
         var start: Int32
@@ -37,6 +39,7 @@ struct JSONTape {
     private static let depthLimit = 512
 
     init(_ bytes: [UInt8]) throws {
+        guard bytes.count < Int32.max else { throw Invalid() }  // offsets are 32-bit
         self.bytes = bytes
         tokens.reserveCapacity(bytes.count / 8)
         try bytes.withUnsafeBufferPointer { buffer in
@@ -146,7 +149,7 @@ struct JSONTape {
                 throw Invalid()
             }
             tokens.append(Token(
-                kind: .string, escaped: escaped, start: Int32(start), end: Int32(position), next: Int32(tokens.count + 1),
+                kind: .string, escaped: escaped || !ascii, start: Int32(start), end: Int32(position), next: Int32(tokens.count + 1),
                 prefix: JSONKeyPrefix.of(UnsafeBufferPointer(rebasing: bytes[start..<position]))))
             position += 1
         }
@@ -212,7 +215,7 @@ struct JSONTape {
     func string(at index: Int) -> String {
         let token = tokens[index]
         let range = Int(token.start)..<Int(token.end)
-        guard token.escaped else {
+        guard token.escaped, bytes[range].contains(UInt8(ascii: "\\")) else {
             return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
         }
         var text: [UInt8] = []
@@ -248,6 +251,7 @@ struct JSONTape {
     /// building strings: length and first eight bytes first, the rest only when those agree.
     func member(of object: Int, named key: String) -> Int? {
         var key = key
+        let plainKey = key.utf8.allSatisfy { $0 < 0x80 }
         return key.withUTF8 { keyBytes in
             let keyPrefix = JSONKeyPrefix.of(keyBytes)
             return tokens.withUnsafeBufferPointer { tokens in
@@ -255,7 +259,7 @@ struct JSONTape {
                     var keyIndex = object + 1
                     for _ in 0..<tokens[object].count {
                         let token = tokens[keyIndex]
-                        if token.escaped {
+                        if token.escaped || !plainKey {
                             if string(at: keyIndex) == String(decoding: keyBytes, as: UTF8.self) { return keyIndex + 1 }
                         } else if token.prefix == keyPrefix, Int(token.end - token.start) == keyBytes.count,
                                   keyBytes.count <= 8 || memcmp(bytes.baseAddress! + Int(token.start), keyBytes.baseAddress!, keyBytes.count) == 0 {

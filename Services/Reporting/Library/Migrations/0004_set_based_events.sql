@@ -6,6 +6,11 @@
 -- contributions per key in one upsert. Callers hold the reporting advisory lock (the batch's
 -- "lock, then check, then write"), so nothing else changes these rows in between.
 --
+-- What differs from one call per fact: a report the batch touches only in passing (an event
+-- moved from project A to B and on to C within one batch) is not marked for republication and
+-- keeps its updated_at, since its figures end where they began. The figures themselves are the
+-- same (ExactlyOnceTests compares them with an independent recomputation).
+--
 -- ingest_event (one fact) stays for the benchmark's seeding and for readers of 0001.
 
 CREATE FUNCTION event_deltas(priors event_facts[], freshes event_facts[])
@@ -27,9 +32,12 @@ DECLARE
     freshes event_facts[];
 BEGIN
     -- The newest snapshot of each event, where it is newer than the stored fact, and that fact.
+    -- Of equal versions the first in batch order wins, as when they are applied one by one.
     SELECT array_agg(i.fresh ORDER BY (i.fresh).id), array_agg(p ORDER BY (i.fresh).id) INTO freshes, priors
-    FROM (SELECT DISTINCT ON (f.id) f AS fresh FROM jsonb_populate_recordset(NULL::event_facts, batch) f
-          ORDER BY f.id, f.version DESC) i
+    FROM (SELECT DISTINCT ON ((f).id) f AS fresh
+          FROM jsonb_array_elements(batch) WITH ORDINALITY AS e(snapshot, position),
+               LATERAL jsonb_populate_record(NULL::event_facts, e.snapshot) AS f
+          ORDER BY (f).id, (f).version DESC NULLS LAST, e.position) i
     LEFT JOIN event_facts p ON p.id = (i.fresh).id
     WHERE p.id IS NULL OR p.version < (i.fresh).version;
     IF freshes IS NULL THEN RETURN; END IF;
