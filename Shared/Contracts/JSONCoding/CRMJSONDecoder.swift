@@ -6,8 +6,9 @@ import Foundation
 /// dictionaries.
 ///
 /// Foundation stays the judge of everything unusual: when the text or a value is outside what
-/// this decoder reads plainly (see `JSONTape`; integers written with a fraction or exponent,
-/// `Data`, `URL`, `Decimal`, `Float`), or when decoding throws at all, the text is decoded again
+/// this decoder reads plainly (see `JSONTape`; numbers with an exponent, integers with a
+/// fraction, objects over 64 members, reading past an array's end, `Data`, `URL`, `Decimal`,
+/// `Float`), or when decoding throws at all, the text is decoded again
 /// by Foundation's decoder and its value or error is the answer. Errors therefore read exactly as
 /// before, and a type that catches an error to try another shape (`JSONValue`) cannot take a
 /// different branch here than it would there.
