@@ -13,15 +13,23 @@
 --
 -- ingest_event (one fact) stays for the benchmark's seeding and for readers of 0001.
 
+-- Each contributing fact with its sign and its signed counters (event_vector's, as columns), so
+-- every aggregate below is a plain sum of them.
 CREATE FUNCTION event_deltas(priors event_facts[], freshes event_facts[])
-RETURNS TABLE (id uuid, project_id uuid, counterparty_id uuid, responsible_id uuid, channel text, state text,
-               completed_day date, sign int)
+RETURNS TABLE (id uuid, project_id uuid, counterparty_id uuid, responsible_id uuid, state text, completed_day date,
+               sign int, total bigint, planned bigint, completed bigint, cancelled bigint,
+               phone_call bigint, email bigint, meeting bigint, message bigint, other bigint)
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT p.id, p.project_id, p.counterparty_id, p.responsible_id, p.channel, p.state, p.completed_day, -1
-    FROM unnest(priors) p WHERE p.id IS NOT NULL AND NOT p.deleted
-    UNION ALL
-    SELECT f.id, f.project_id, f.counterparty_id, f.responsible_id, f.channel, f.state, f.completed_day, 1
-    FROM unnest(freshes) f WHERE NOT f.deleted
+    SELECT x.id, x.project_id, x.counterparty_id, x.responsible_id, x.state, x.completed_day, x.sign,
+        x.v[1], x.v[2], x.v[3], x.v[4], x.v[5], x.v[6], x.v[7], x.v[8], x.v[9]
+    FROM (
+        SELECT d.*, event_vector(d.state, d.channel, d.sign) AS v
+        FROM (
+            SELECT p.*, -1 AS sign FROM unnest(priors) p WHERE p.id IS NOT NULL AND NOT p.deleted
+            UNION ALL
+            SELECT f.*, 1 FROM unnest(freshes) f WHERE NOT f.deleted
+        ) d
+    ) x
 $$;
 
 CREATE FUNCTION ingest_events(batch jsonb) RETURNS void LANGUAGE plpgsql
@@ -43,11 +51,8 @@ BEGIN
     IF freshes IS NULL THEN RETURN; END IF;
 
     INSERT INTO project_stats AS t (project_id, total, planned, completed, cancelled, phone_call, email, meeting, message, other, updated_at)
-    SELECT d.project_id, sum(d.sign),
-        sum(CASE WHEN d.state = 'planned' THEN d.sign ELSE 0 END), sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END),
-        sum(CASE WHEN d.state = 'cancelled' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'phone-call' THEN d.sign ELSE 0 END),
-        sum(CASE WHEN d.channel = 'email' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'meeting' THEN d.sign ELSE 0 END),
-        sum(CASE WHEN d.channel = 'message' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'other' THEN d.sign ELSE 0 END), now()
+    SELECT d.project_id, sum(d.total), sum(d.planned), sum(d.completed), sum(d.cancelled),
+        sum(d.phone_call), sum(d.email), sum(d.meeting), sum(d.message), sum(d.other), now()
     FROM event_deltas(priors, freshes) d WHERE d.project_id IS NOT NULL GROUP BY d.project_id
     ON CONFLICT (project_id) DO UPDATE SET
         total = t.total + EXCLUDED.total, planned = t.planned + EXCLUDED.planned,
@@ -57,7 +62,7 @@ BEGIN
         other = t.other + EXCLUDED.other, updated_at = now();
 
     INSERT INTO project_responsibles AS t (project_id, employee_id, total, completed)
-    SELECT d.project_id, d.responsible_id, sum(d.sign), sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END)
+    SELECT d.project_id, d.responsible_id, sum(d.total), sum(d.completed)
     FROM event_deltas(priors, freshes) d WHERE d.project_id IS NOT NULL AND d.responsible_id IS NOT NULL
     GROUP BY d.project_id, d.responsible_id
     ON CONFLICT (project_id, employee_id) DO UPDATE SET total = t.total + EXCLUDED.total, completed = t.completed + EXCLUDED.completed;
@@ -107,11 +112,8 @@ BEGIN
     ON CONFLICT DO NOTHING;
 
     INSERT INTO counterparty_stats AS t (counterparty_id, total, planned, completed, cancelled, phone_call, email, meeting, message, other)
-    SELECT d.counterparty_id, sum(d.sign),
-        sum(CASE WHEN d.state = 'planned' THEN d.sign ELSE 0 END), sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END),
-        sum(CASE WHEN d.state = 'cancelled' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'phone-call' THEN d.sign ELSE 0 END),
-        sum(CASE WHEN d.channel = 'email' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'meeting' THEN d.sign ELSE 0 END),
-        sum(CASE WHEN d.channel = 'message' THEN d.sign ELSE 0 END), sum(CASE WHEN d.channel = 'other' THEN d.sign ELSE 0 END)
+    SELECT d.counterparty_id, sum(d.total), sum(d.planned), sum(d.completed), sum(d.cancelled),
+        sum(d.phone_call), sum(d.email), sum(d.meeting), sum(d.message), sum(d.other)
     FROM event_deltas(priors, freshes) d WHERE d.counterparty_id IS NOT NULL GROUP BY d.counterparty_id
     ON CONFLICT (counterparty_id) DO UPDATE SET
         total = t.total + EXCLUDED.total, planned = t.planned + EXCLUDED.planned,
@@ -125,15 +127,9 @@ BEGIN
         cancelled = s.cancelled + g.cancelled, phone_call = s.phone_call + g.phone_call, email = s.email + g.email,
         meeting = s.meeting + g.meeting, message = s.message + g.message, other = s.other + g.other
     FROM (
-        SELECT m.attr_key, m.value, sum(d.sign) AS total,
-            sum(CASE WHEN d.state = 'planned' THEN d.sign ELSE 0 END) AS planned,
-            sum(CASE WHEN d.state = 'completed' THEN d.sign ELSE 0 END) AS completed,
-            sum(CASE WHEN d.state = 'cancelled' THEN d.sign ELSE 0 END) AS cancelled,
-            sum(CASE WHEN d.channel = 'phone-call' THEN d.sign ELSE 0 END) AS phone_call,
-            sum(CASE WHEN d.channel = 'email' THEN d.sign ELSE 0 END) AS email,
-            sum(CASE WHEN d.channel = 'meeting' THEN d.sign ELSE 0 END) AS meeting,
-            sum(CASE WHEN d.channel = 'message' THEN d.sign ELSE 0 END) AS message,
-            sum(CASE WHEN d.channel = 'other' THEN d.sign ELSE 0 END) AS other
+        SELECT m.attr_key, m.value, sum(d.total) AS total, sum(d.planned) AS planned, sum(d.completed) AS completed,
+            sum(d.cancelled) AS cancelled, sum(d.phone_call) AS phone_call, sum(d.email) AS email, sum(d.meeting) AS meeting,
+            sum(d.message) AS message, sum(d.other) AS other
         FROM event_deltas(priors, freshes) d JOIN segment_members m ON m.counterparty_id = d.counterparty_id
         GROUP BY m.attr_key, m.value
     ) g
