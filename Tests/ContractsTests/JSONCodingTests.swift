@@ -58,6 +58,9 @@ struct JSONCodingTests {
         let doubles = [1.0, 0.1, 1e20, 1e21, -0.0, .pi, 1e-7, 123456789.0, 9.0e15, -2.5, .greatestFiniteMagnitude, .leastNonzeroMagnitude]
         #expect(try fastText(doubles) == foundationText(doubles))
         #expect(try fastText(Widths()) == foundationText(Widths()))
+        #expect(try fastText([Int8.min, 0, Int8.max]) == foundationText([Int8.min, 0, Int8.max]))
+        #expect(try fastText([UInt64.max, 0]) == foundationText([UInt64.max, 0]))
+        #expect(try fastText(Int16(-7)) == "-7")
         #expect(try fastText([Decimal(string: "12.50")!, Decimal(-3)]) == foundationText([Decimal(string: "12.50")!, Decimal(-3)]))
         #expect(try fastText([Float(0.1), 1]) == foundationText([Float(0.1), 1]))
         #expect(throws: EncodingError.self) { try CRMJSONEncoder().encode([Double.nan]) }

@@ -97,9 +97,6 @@ final class JSONTreeEncoder: Encoder {
         if T.self == Data.self || T.self == URL.self || T.self == Decimal.self || T.self == Float.self {
             return try foundation(value)
         }
-        if let integer = value as? any FixedWidthInteger {
-            return .number("\(integer)")
-        }
         let encoder = JSONTreeEncoder(path: path())
         try value.encode(to: encoder)
         return encoder.node
@@ -267,6 +264,17 @@ struct JSONSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: Int) throws { encoder.node = .number(String(value)) }
     mutating func encode(_ value: Int64) throws { encoder.node = .number(String(value)) }
     mutating func encode(_ value: Double) throws { encoder.node = try JSONTreeEncoder.number(value) }
+    mutating func encode(_ value: Float) throws { encoder.node = try JSONTreeEncoder.foundation(value) }
+    // Every other integer width writes itself through one of these (the protocol's defaults
+    // would send it back to the generic `encode`, and from there to `encode(to:)` again).
+    mutating func encode(_ value: Int8) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: Int16) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: Int32) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: UInt) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: UInt8) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: UInt16) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: UInt32) throws { encoder.node = .number(String(value)) }
+    mutating func encode(_ value: UInt64) throws { encoder.node = .number(String(value)) }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         encoder.node = try JSONTreeEncoder.node(of: value, at: encoder.path).orEmptyObject
