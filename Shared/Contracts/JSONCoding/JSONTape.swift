@@ -26,7 +26,8 @@ struct JSONTape {
         var count: Int32 = 0
         /// The index of the token after this value (and, for a container, everything in it).
         var next: Int32 = 0
-        /// A string's first eight bytes (`JSONKeyPrefix`): member lookups compare this first.
+        /// A key's first eight bytes (`JSONKeyPrefix`; 0 for other strings): member lookups
+        /// compare this first.
         var prefix: UInt64 = 0
     }
 
@@ -95,7 +96,7 @@ struct JSONTape {
                     if kind == .object {
                         skipWhitespace()
                         guard try byte() == UInt8(ascii: "\"") else { throw Invalid() }
-                        try string(into: &tokens)
+                        try string(into: &tokens, isKey: true)
                         skipWhitespace()
                         guard try byte() == UInt8(ascii: ":") else { throw Invalid() }
                         position += 1
@@ -114,7 +115,8 @@ struct JSONTape {
             tokens[index].next = Int32(tokens.count)
         }
 
-        private mutating func string(into tokens: inout [Token]) throws {
+        /// Only keys get a prefix: lookups compare keys, never values.
+        private mutating func string(into tokens: inout [Token], isKey: Bool = false) throws {
             position += 1
             let start = position
             var escaped = false
@@ -150,7 +152,7 @@ struct JSONTape {
             }
             tokens.append(Token(
                 kind: .string, escaped: escaped || !ascii, start: Int32(start), end: Int32(position), next: Int32(tokens.count + 1),
-                prefix: JSONKeyPrefix.of(UnsafeBufferPointer(rebasing: bytes[start..<position]))))
+                prefix: isKey ? JSONKeyPrefix.of(UnsafeBufferPointer(rebasing: bytes[start..<position])) : 0))
             position += 1
         }
 
