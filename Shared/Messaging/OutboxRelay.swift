@@ -88,9 +88,12 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     /// Returns the connection holding the schema's relay lock, or nil if another relay holds it.
+    /// The relay also reads and deletes its batches on this session: a statement that succeeds
+    /// there proves the lock is still held, so no batch goes out after the lease was lost.
     private func acquireLeadership() async throws -> PostgresConnection? {
         let connection = try await PostgresConnection.connect(
-            url: pool.configuration.url, applicationName: "crm-outbox-relay")
+            url: pool.configuration.url, searchPath: pool.configuration.searchPath,
+            applicationName: "crm-outbox-relay", session: pool.configuration.session)
         let rows = try await connection.query(
             "SELECT pg_try_advisory_lock(hashtext(\("crm.outbox-relay.\(outbox.schema)"))) AS locked")
         if try rows.first?.decode("locked", as: Bool.self) == true { return connection }
@@ -130,8 +133,9 @@ public final class OutboxRelay: Service, Sendable {
     /// (false). Up to `maxBatchesInFlight` batches are with the producer at once: while the
     /// oldest one's delivery reports arrive, the later ones are already being sent, and each
     /// batch is settled (refused rows parked, the delivered prefix deleted) in id order as its
-    /// reports complete. Before each batch it checks the lease: a broken lease session means the
-    /// lock is gone and another relay may take over, so this one must stop publishing.
+    /// reports complete. Every read runs on the lease session (see ``acquireLeadership()``), and
+    /// the delivered rows of a settled batch are deleted by the statement that reads the next
+    /// batch: one round trip per batch.
     ///
     /// Rows of a key that has a parked row wait behind it (per-key order is the contract); every
     /// other key goes on. A key refused when it is enqueued is held back in the rest of its batch
@@ -142,14 +146,23 @@ public final class OutboxRelay: Service, Sendable {
     private func drain(holding lease: PostgresConnection) async throws -> Bool {
         var pipeline: [InFlightBatch] = []
         var refusedKeys = RefusedKeys()
+        var reader = OutboxBatchReader(batchSize: configuration.batchSize)
+        // Delivered rows of the last settled batch, deleted with the next read (or on their own
+        // when no read follows).
+        var delivered: [Int64] = []
         while !Task.isCancelled {
             if pipeline.isEmpty { refusedKeys = RefusedKeys() }
             while pipeline.count < configuration.maxBatchesInFlight, refusedKeys.isEmpty, !Task.isCancelled {
-                try await lease.execute("SELECT 1")
-                let batch = try await nextBatch(excluding: pipeline.flatMap(\.ids))
+                let batch = try await reader.next(on: lease, excluding: pipeline.flatMap(\.ids), deleting: delivered)
+                published.increment(by: Int64(delivered.count))
+                delivered = []
                 guard !batch.ids.isEmpty else { break }
                 let deliveries = await producer.enqueue(batch.records, holdingBack: &refusedKeys)
                 pipeline.append(InFlightBatch(ids: batch.ids, records: batch.records, deliveries: deliveries))
+            }
+            if !delivered.isEmpty {
+                try await delete(delivered, on: lease)
+                delivered = []
             }
             guard !pipeline.isEmpty else {
                 backlog.record(0)
@@ -158,17 +171,19 @@ public final class OutboxRelay: Service, Sendable {
             let oldest = pipeline.removeFirst()
             let results = await oldest.deliveries.results()
             let outcome = DrainOutcome(results)
-            try await settle(oldest, outcome)
+            try await park(oldest, outcome)
+            delivered = outcome.delivered.map { oldest.ids[$0] }
             if let transient = outcome.transientFailure {
                 // Rows after the failure — the rest of this batch and every later batch in
                 // flight — stay in the outbox and are sent again with it, delivered or not, so
                 // the last message of every key on a compacted topic stays the newest. Their
                 // reports are awaited only so that nothing of this drain is left in flight.
                 for later in pipeline { _ = await later.deliveries.results() }
+                try await delete(delivered, on: lease)
                 let failed = results.count - outcome.delivered.count - outcome.refused.count
-                // Counted only when the drain stops early; an emptied outbox records 0 above.
+                // Counted only when the drain stops early; an emptied outbox records 0.
                 // Counting after every batch would cost as much as the batch itself.
-                let remaining = try await pool.query("SELECT count(*) AS n FROM outbox").first?.decode("n", as: Int.self) ?? 0
+                let remaining = try await lease.query("SELECT count(*) AS n FROM outbox").first?.decode("n", as: Int.self) ?? 0
                 backlog.record(remaining)
                 failures.increment(by: Int64(failed))
                 health.failing("cannot publish: \(transient)")
@@ -176,53 +191,30 @@ public final class OutboxRelay: Service, Sendable {
                 return false
             }
         }
+        // Stopping: what was delivered is deleted, so a restart does not send it again.
+        if !delivered.isEmpty { try await delete(delivered, on: lease) }
         return true
     }
 
-    /// The next rows in id order, leaving out those already in the pipeline and those whose key
-    /// waits behind a parked row.
-    private func nextBatch(excluding inFlight: [Int64]) async throws -> (ids: [Int64], records: [ProducerRecord]) {
-        let rows = try await pool.query("""
-            SELECT id, topic, message_key, payload, headers FROM outbox o
-            WHERE o.id <> ALL(\(inFlight)) AND NOT EXISTS (
-                SELECT 1 FROM outbox_parked p
-                WHERE p.topic = o.topic AND (p.message_key = o.message_key OR (p.message_key IS NULL AND o.message_key IS NULL)))
-            ORDER BY id LIMIT \(configuration.batchSize)
-            """)
-        var ids: [Int64] = []
-        var records: [ProducerRecord] = []
-        ids.reserveCapacity(rows.count)
-        records.reserveCapacity(rows.count)
-        for row in rows {
-            ids.append(try row.decode("id", as: Int64.self))
-            let headers = try row.decode("headers", as: PostgresJSON.self).crmDecode([String: String].self)
-            records.append(ProducerRecord(
-                topic: try row.decode("topic"), key: try row.decodeIfPresent("message_key", as: String.self),
-                value: try row.decode("payload", as: String.self),
-                headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
-        }
-        return (ids, records)
+    private func delete(_ ids: [Int64], on lease: PostgresConnection) async throws {
+        guard !ids.isEmpty else { return }
+        try await lease.execute("DELETE FROM outbox WHERE id = ANY(\(ids))")
+        published.increment(by: Int64(ids.count))
     }
 
-    /// Parks the batch's refused rows and deletes its delivered prefix, in one statement each.
-    private func settle(_ batch: InFlightBatch, _ outcome: DrainOutcome) async throws {
-        if !outcome.refused.isEmpty {
-            try await pool.withTransaction { transaction in
-                for (index, error) in outcome.refused {
-                    try await self.parked.park(outboxRow: batch.ids[index], error: "\(error)", in: transaction)
-                }
-            }
-            parkedCount.increment(by: Int64(outcome.refused.count))
+    /// Parks the batch's refused rows, in one transaction.
+    private func park(_ batch: InFlightBatch, _ outcome: DrainOutcome) async throws {
+        guard !outcome.refused.isEmpty else { return }
+        try await pool.withTransaction { transaction in
             for (index, error) in outcome.refused {
-                logger.error("outbox row parked: the broker refuses it for good; its key waits until an operator retries or drops it", metadata: [
-                    "id": "\(batch.ids[index])", "topic": "\(batch.records[index].topic)", "error": "\(error)",
-                ])
+                try await self.parked.park(outboxRow: batch.ids[index], error: "\(error)", in: transaction)
             }
         }
-        let delivered = outcome.delivered.map { batch.ids[$0] }
-        if !delivered.isEmpty {
-            try await pool.execute("DELETE FROM outbox WHERE id = ANY(\(delivered))")
-            published.increment(by: Int64(delivered.count))
+        parkedCount.increment(by: Int64(outcome.refused.count))
+        for (index, error) in outcome.refused {
+            logger.error("outbox row parked: the broker refuses it for good; its key waits until an operator retries or drops it", metadata: [
+                "id": "\(batch.ids[index])", "topic": "\(batch.records[index].topic)", "error": "\(error)",
+            ])
         }
     }
 }

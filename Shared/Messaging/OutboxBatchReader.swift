@@ -1,0 +1,71 @@
+import Contracts
+import Kafka
+import Postgres
+
+/// Reads the relay's batches in id order, on the lease session, and deletes the previous
+/// batch's delivered rows in the same statement.
+///
+/// Most reads continue after the highest id this drain handed out (`id > cursor`), so a read
+/// costs the same with 100 or 100,000 rows waiting and sends no list of ids. Ids come from a
+/// sequence when a row is inserted, not when it commits: a transaction that commits late can
+/// make a row appear below the cursor. Such a row belongs to another key than the rows around it
+/// (rows of one aggregate are written under its row lock, so in id order), so sending it later
+/// keeps per-key order; it is only late. A full read — from the lowest id, leaving out the rows
+/// in flight — picks it up: the first read of every drain, every read while nothing is in
+/// flight, and at least every ``fullReadInterval``-th read under continuous load.
+struct OutboxBatchReader {
+    static let fullReadInterval = 16
+
+    let batchSize: Int
+    /// The highest id handed out in this drain.
+    private var cursor: Int64 = 0
+    private var readsSinceFullRead = 0
+
+    init(batchSize: Int) {
+        self.batchSize = batchSize
+    }
+
+    /// The next batch, leaving out the rows in flight and those whose key waits behind a parked
+    /// row; deletes `delivered` (rows of a settled batch) in the same statement.
+    ///
+    /// The plan walks the primary key in id order and stops after one batch. `OFFSET 0` keeps
+    /// the parked-key check a per-row subplan: as a plain `NOT EXISTS` the planner turns it into
+    /// an anti-join over the whole outbox, then sorts it (19 ms a read at 20,000 rows waiting,
+    /// growing with the backlog). The deleted rows are still visible to the read (a statement
+    /// sees one snapshot), so the full read leaves them out by id and the cursor read by range.
+    mutating func next(
+        on lease: PostgresConnection, excluding inFlight: [Int64], deleting delivered: [Int64]
+    ) async throws -> (ids: [Int64], records: [ProducerRecord]) {
+        let full = inFlight.isEmpty || readsSinceFullRead + 1 >= Self.fullReadInterval
+        let range: PostgresQuery = full
+            ? "o.id <> ALL(\(inFlight + delivered))"
+            : "o.id > \(cursor)"
+        var query: PostgresQuery = "WITH settled AS (DELETE FROM outbox WHERE id = ANY(\(delivered))) "
+        query.append("SELECT id, topic, message_key, payload, headers FROM outbox o WHERE ")
+        query.append(range)
+        query.append("""
+             AND NOT EXISTS (
+                SELECT 1 FROM outbox_parked p
+                WHERE p.topic = o.topic AND (p.message_key = o.message_key OR (p.message_key IS NULL AND o.message_key IS NULL))
+                OFFSET 0)
+            ORDER BY id LIMIT \(batchSize)
+            """)
+        let rows = try await lease.query(query)
+        readsSinceFullRead = full ? 0 : readsSinceFullRead + 1
+        var ids: [Int64] = []
+        var records: [ProducerRecord] = []
+        ids.reserveCapacity(rows.count)
+        records.reserveCapacity(rows.count)
+        for row in rows {
+            let id = try row.decode("id", as: Int64.self)
+            ids.append(id)
+            cursor = max(cursor, id)
+            let headers = try row.decode("headers", as: PostgresJSON.self).crmDecode([String: String].self)
+            records.append(ProducerRecord(
+                topic: try row.decode("topic"), key: try row.decodeIfPresent("message_key", as: String.self),
+                value: try row.decode("payload", as: String.self),
+                headers: headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, string: $0.value) }))
+        }
+        return (ids, records)
+    }
+}

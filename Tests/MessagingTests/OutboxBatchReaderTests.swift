@@ -1,0 +1,68 @@
+import Foundation
+@testable import Messaging
+import Postgres
+import Testing
+import TestSupport
+
+/// The relay's reads continue after the highest id handed out; these tests pin down what that
+/// must not cost: rows that appear below the cursor (a transaction that committed late, a parked
+/// row put back) still go out, even while the pipeline never runs empty.
+@Suite("Outbox batch reader: cursor reads and full reads")
+struct OutboxBatchReaderTests {
+    @Test("a row that appears below the cursor is read within the full-read interval, under continuous load")
+    func lateRowUnderLoad() async throws {
+        try await TestDatabase.withSchema("reader") { pool, schema in
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
+            try await insertRows(ids: Array(100..<1_000), pool: pool)
+            let lease = try await PostgresConnection.connect(url: try TestDatabase.url(), searchPath: schema)
+            var reader = OutboxBatchReader(batchSize: 10)
+            var inFlight: [[Int64]] = []
+            var delivered: [Int64] = []
+            var seen: [Int64] = []
+            var lateReadAt: Int?
+            for read in 1...60 {
+                let batch = try await reader.next(on: lease, excluding: inFlight.flatMap { $0 }, deleting: delivered)
+                seen += batch.ids
+                if batch.ids.contains(5) { lateReadAt = read }
+                // Four batches stay in flight: the pipeline never runs empty.
+                inFlight.append(batch.ids)
+                delivered = inFlight.count > 4 ? inFlight.removeFirst() : []
+                // Committed late: its id is below everything read so far.
+                if read == 3 { try await insertRows(ids: [5], pool: pool) }
+            }
+            let lateRead = try #require(lateReadAt, "the late row was never read")
+            #expect(lateRead <= 3 + OutboxBatchReader.fullReadInterval)
+            #expect(Set(seen).count == seen.count, "no row was read twice")
+            let others = seen.filter { $0 != 5 }
+            #expect(others == others.sorted(), "rows above the cursor are read in id order")
+            // Delivered rows were deleted by the reads that followed them; nothing else was.
+            let deleted = Set(seen).subtracting(inFlight.flatMap { $0 } + delivered)
+            let expected = Set(Array(100..<1_000) + [5]).subtracting(deleted)
+            let left = try await pool.query("SELECT id FROM outbox").map { try $0.decode("id", as: Int64.self) }
+            #expect(Set(left) == expected)
+            await lease.close()
+        }
+    }
+
+    @Test("a read with nothing in flight starts from the lowest id, so a parked row put back goes out first")
+    func fullReadWhenIdle() async throws {
+        try await TestDatabase.withSchema("reader") { pool, schema in
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
+            try await insertRows(ids: [50, 51, 52], pool: pool)
+            let lease = try await PostgresConnection.connect(url: try TestDatabase.url(), searchPath: schema)
+            var reader = OutboxBatchReader(batchSize: 10)
+            #expect(try await reader.next(on: lease, excluding: [], deleting: []).ids == [50, 51, 52])
+            try await insertRows(ids: [7, 60], pool: pool)
+            #expect(try await reader.next(on: lease, excluding: [], deleting: [50, 51, 52]).ids == [7, 60])
+            #expect(try await pool.query("SELECT id FROM outbox ORDER BY id").map { try $0.decode("id", as: Int64.self) } == [7, 60])
+            await lease.close()
+        }
+    }
+}
+
+private func insertRows(ids: [Int64], pool: PostgresPool) async throws {
+    try await pool.execute("""
+        INSERT INTO outbox (id, topic, message_key, payload, headers)
+        SELECT i, 'reader-test', 'k' || i, '{}', '{}'::jsonb FROM unnest(\(ids)::bigint[]) AS i
+        """)
+}
