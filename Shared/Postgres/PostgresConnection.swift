@@ -102,7 +102,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
         // libpq passes parameters as C strings: a NUL would cut the value silently. Refuse it the
         // way the server refuses a character it cannot store (22021), a permanent error.
-        if query.binds.contains(where: { $0?.utf8.contains(0) == true }) {
+        if query.binds.contains(where: { $0?.containsNULCharacter == true }) {
             throw PostgresError.server(
                 sqlState: "22021", message: "a parameter contains a NUL character (U+0000), which text cannot hold", detail: nil)
         }
@@ -242,7 +242,10 @@ public final class PostgresConnection: @unchecked Sendable {
                 if PQgetisnull(result, row, column) == 1 {
                     values.append(nil)
                 } else {
-                    values.append(String(cString: PQgetvalue(result, row, column)))
+                    // The length is known: no strlen, one pass to validate the UTF-8.
+                    let bytes = UnsafeRawBufferPointer(
+                        start: PQgetvalue(result, row, column), count: Int(PQgetlength(result, row, column)))
+                    values.append(String(decoding: bytes, as: UTF8.self))
                 }
             }
             rows.append(PostgresRow(columns: columns, values: values))
@@ -319,8 +322,41 @@ func withCStringArray<T>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) 
 }
 
 /// Like `withCStringArray` but keeps `nil` entries as NULL pointers (SQL NULL parameters).
+/// The values are copied into one buffer, one after another, each NUL-terminated: a 500-row
+/// statement has thousands of parameters, and one allocation for all of them instead of one
+/// each showed in the services' profiles.
 func withOptionalCStringArray<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
-    let duplicates = strings.map { $0.map { strdup($0) } ?? nil }
-    defer { duplicates.forEach { free($0) } }
-    return body(duplicates.map { UnsafePointer($0) })
+    var capacity = 0
+    for string in strings { if let string { capacity += string.utf8.count + 1 } }
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: 1)
+    defer { buffer.deallocate() }
+    var pointers: [UnsafePointer<CChar>?] = []
+    pointers.reserveCapacity(strings.count)
+    var offset = 0
+    for string in strings {
+        guard var string else {
+            pointers.append(nil)
+            continue
+        }
+        let start = buffer + offset
+        let count = string.withUTF8 { bytes in
+            if let source = bytes.baseAddress { start.copyMemory(from: source, byteCount: bytes.count) }
+            return bytes.count
+        }
+        start.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
+        pointers.append(UnsafePointer(start.assumingMemoryBound(to: CChar.self)))
+        offset += count + 1
+    }
+    return body(pointers)
+}
+
+extension String {
+    /// Whether the text holds U+0000, which a C string parameter would cut off silently.
+    var containsNULCharacter: Bool {
+        var copy = self
+        return copy.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            return memchr(base, 0, bytes.count) != nil
+        }
+    }
 }

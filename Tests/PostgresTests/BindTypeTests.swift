@@ -45,6 +45,22 @@ struct BindTypeTests {
         }
     }
 
+    @Test("many parameters of every length, empty and NULL side by side, arrive intact (one buffer holds them all)")
+    func parametersSideBySide() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            var values: [String?] = ["", nil, "a", "Grüße ✓", String(repeating: "x", count: 100_000), "", nil]
+            values += (0..<300).map { $0 % 7 == 0 ? nil : String(repeating: "é", count: $0) }
+            var query = PostgresQuery(sql: "SELECT ")
+            for (index, value) in values.enumerated() {
+                query.append(index == 0 ? "\(value)::text AS v\(unescaped: String(index))" : ", \(value)::text AS v\(unescaped: String(index))")
+            }
+            let row = try #require(try await pool.query(query).first)
+            for (index, value) in values.enumerated() {
+                #expect(try row.decodeIfPresent("v\(index)", as: String.self) == value, "parameter \(index)")
+            }
+        }
+    }
+
     @Test("timestamps are written as the server reads them, to the microsecond, before 1970 and after 9999 too")
     func timestampsMatchTheServer() async throws {
         try await TestDatabase.withSchema { pool, _ in

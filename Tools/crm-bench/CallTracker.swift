@@ -74,23 +74,42 @@ actor CallTracker {
         return result
     }
 
-    func didSee(_ hop: Hop, calls: [Int], eventIDs ids: [UUID]? = nil, at instant: ContinuousClock.Instant) {
-        var newlySeen = 0
+    /// The wall clock at one instant of the continuous clock, to place PostgreSQL's commit
+    /// timestamps (wall clock, same machine) on the clock the publish times are kept in.
+    private let origin = (instant: ContinuousClock.now, epoch: Date().timeIntervalSince1970)
+
+    /// Calls seen at `hop` by a query at `instant`. `committedAt` (seconds since 1970, one per
+    /// call, nil where unknown) is when the row's transaction committed, from
+    /// `pg_xact_commit_timestamp`: then the latency is exact rather than bounded by when the
+    /// query happened to look.
+    func didSee(
+        _ hop: Hop, calls: [Int], eventIDs ids: [UUID]? = nil, committedAt: [Double?]? = nil, at instant: ContinuousClock.Instant
+    ) {
         for (position, call) in calls.enumerated() where !seen[hop]![call] {
             seen[hop]![call] = true
-            newlySeen += 1
             counts[hop]! += 1
             if let ids { eventIDs[call] = ids[position] }
+            var when = instant
+            if let epoch = committedAt?[position] {
+                when = min(instant, origin.instant + .microseconds(Int64((epoch - origin.epoch) * 1_000_000)))
+                exactCounts[hop, default: 0] += 1
+            }
             if let sent = publishedAt[call] {
-                let micros = max(0, (instant - sent).inSeconds * 1_000_000)
+                let micros = max(0, (when - sent).inSeconds * 1_000_000)
                 histograms[hop]!.record(UInt64(micros))
             }
+            lastSeen[hop] = max(lastSeen[hop] ?? when, when)
         }
-        if newlySeen > 0 { lastSeen[hop] = instant }
         var low = lowestPending[hop]!
         while low < total && seen[hop]![low] { low += 1 }
         lowestPending[hop] = low
     }
+
+    /// Calls whose latency at a hop came from a commit timestamp.
+    private var exactCounts: [Hop: Int] = [:]
+
+    /// True when every latency recorded at `hop` is exact (commit timestamps were available).
+    func isExact(_ hop: Hop) -> Bool { counts[hop]! > 0 && exactCounts[hop, default: 0] == counts[hop]! }
 
     func isComplete(_ hop: Hop) -> Bool { counts[hop]! == total }
 
@@ -123,7 +142,8 @@ actor CallTracker {
         return (acknowledged - firstPublish).inSeconds
     }
 
-    /// From the first publish until the last call was seen at `hop`; nil unless all were.
+    /// From the first publish until the last call committed at `hop` (or was seen, where the
+    /// commit time is unknown); nil unless all were.
     func seconds(until hop: Hop) -> Double? {
         guard isComplete(hop), let firstPublish, let last = lastSeen[hop] else { return nil }
         return (last - firstPublish).inSeconds

@@ -12,6 +12,9 @@ struct TelephonyResult {
     var memory: [(service: String, peakMegabytes: Double, lastMegabytes: Double)]
     /// The longest interval between two looks at the database (an event is seen at most this late).
     var detectionGap: Duration
+    /// Every latency came from a commit timestamp (`track_commit_timestamp`), not from when the
+    /// watcher looked.
+    var exact: Bool
     var timedOut: Bool
 
     var callsPerSecond: Double? { ingestSeconds.map { Double(calls) / max($0, 0.001) } }
@@ -33,7 +36,9 @@ struct TelephonyResult {
                 + String(format: " p50 %7.1f ms  p95 %7.1f ms  p99 %7.1f ms  max %7.1f ms", summary.p50, summary.p95, summary.p99, summary.max)
                 + missing)
         }
-        let precision = String(format: "each is an upper bound within %.0f ms", detectionGap.inSeconds * 1000)
+        let precision = exact
+            ? "from commit timestamps: exact"
+            : String(format: "each is an upper bound within %.0f ms", detectionGap.inSeconds * 1000)
         Swift.print(rate == nil ? "  (a burst: latencies are mostly queueing; \(precision))" : "  (\(precision))")
         if timedOut { Swift.print("  timed out waiting for the pipeline: the figures cover what arrived") }
         if memory.isEmpty {

@@ -24,8 +24,10 @@ struct TelephonyRun {
         let tracker = CallTracker(calls: calls)
         let pool = PostgresPool(.init(url: settings.databaseURL, maxConnections: 2, applicationName: "crm-bench"))
         let hops: [CallTracker.Hop]
+        let commitTimes: Bool
         do {
             hops = try await measuredHops(pool)
+            commitTimes = try await pool.query("SELECT current_setting('track_commit_timestamp') = 'on' AS on")[0].decode("on", as: Bool.self)
         } catch {
             await pool.close()
             throw error
@@ -39,7 +41,9 @@ struct TelephonyRun {
             for await _ in PostgresListener.listen(url: settings.databaseURL, channels: channels) { notified.set() }
         }
         let deadline = ContinuousClock.now + timeout
-        let watcher = Task { try await watch(hops, tracker: tracker, pool: pool, notified: notified, memory: memory, deadline: deadline) }
+        let watcher = Task {
+            try await watch(hops, tracker: tracker, pool: pool, commitTimes: commitTimes, notified: notified, memory: memory, deadline: deadline)
+        }
         let publishFailures: Int
         do {
             publishFailures = try await publish(payloads, producer: producer, tracker: tracker)
@@ -54,12 +58,15 @@ struct TelephonyRun {
         listener.cancel()
         await producer.close()
         await pool.close()
+        var exact = true
+        for hop in hops where await !tracker.isExact(hop) { exact = false }
         return TelephonyResult(
             calls: calls, publishFailures: publishFailures, hops: hops,
             summaries: await summaries(hops, tracker),
             publishSeconds: await tracker.publishSeconds,
             ingestSeconds: await tracker.seconds(until: .event),
-            memory: memory.peaks(), detectionGap: await tracker.widestDetectionGap, timedOut: ContinuousClock.now >= deadline)
+            memory: memory.peaks(), detectionGap: await tracker.widestDetectionGap,
+            exact: exact, timedOut: ContinuousClock.now >= deadline)
     }
 
     private func summaries(_ hops: [CallTracker.Hop], _ tracker: CallTracker) async -> [CallTracker.Hop: LatencySummary] {
@@ -125,7 +132,7 @@ struct TelephonyRun {
     /// Finds what the calls caused, woken by the services' outbox notifications (sent at commit)
     /// and every 50 ms regardless; prints a progress line every second.
     private func watch(
-        _ hops: [CallTracker.Hop], tracker: CallTracker, pool: PostgresPool, notified: NotificationFlag,
+        _ hops: [CallTracker.Hop], tracker: CallTracker, pool: PostgresPool, commitTimes: Bool, notified: NotificationFlag,
         memory: MemorySampler, deadline: ContinuousClock.Instant
     ) async throws {
         var lastQuery = ContinuousClock.now
@@ -143,7 +150,7 @@ struct TelephonyRun {
                 lastQuery = ContinuousClock.now
                 for hop in hops {
                     if await tracker.isComplete(hop) { continue }
-                    try await detect(hop, tracker: tracker, pool: pool)
+                    try await detect(hop, tracker: tracker, pool: pool, commitTimes: commitTimes)
                 }
                 let took = ContinuousClock.now - lastQuery
                 quietGap = took * 4
@@ -180,37 +187,54 @@ struct TelephonyRun {
         memory.sample()
     }
 
-    private func detect(_ hop: CallTracker.Hop, tracker: CallTracker, pool: PostgresPool) async throws {
+    /// Looks up which pending calls reached `hop`. With `commitTimes` (PostgreSQL's
+    /// `track_commit_timestamp`, on in deploy/local) each row also tells when its transaction
+    /// committed, which makes the latency exact instead of bounded by when the query looked.
+    private func detect(_ hop: CallTracker.Hop, tracker: CallTracker, pool: PostgresPool, commitTimes: Bool) async throws {
         let pending = await tracker.pending(hop, limit: await tracker.detectionWindow(hop))
         guard !pending.isEmpty else { return }
+        let committed: PostgresQuery = commitTimes
+            ? ", extract(epoch FROM pg_xact_commit_timestamp(xmin))::float8 AS committed"
+            : ", NULL::float8 AS committed"
         switch hop {
         case .event:
             let callIDs = pending.map { callID($0.call) }
-            let rows = try await pool.query("""
-                SELECT id, call_id FROM \(identifier: EventsService.schema).events WHERE call_id = ANY(\(callIDs))
-                """)
+            var query: PostgresQuery = "SELECT id, call_id"
+            query.append(committed)
+            query.append(" FROM \(identifier: EventsService.schema).events WHERE call_id = ANY(\(callIDs))")
+            let rows = try await pool.query(query)
             let seenAt = ContinuousClock.now
             await tracker.didFind(rows.count, at: hop)
             guard !rows.isEmpty else { return }
             var calls: [Int] = []
             var ids: [UUID] = []
+            var times: [Double?] = []
             for row in rows {
                 guard let call = Int(try row.decode("call_id", as: String.self).suffix(9)) else { continue }
                 calls.append(call)
                 ids.append(try row.decode("id", as: UUID.self))
+                times.append(try row.decodeIfPresent("committed", as: Double.self))
             }
-            await tracker.didSee(.event, calls: calls, eventIDs: ids, at: seenAt)
+            await tracker.didSee(.event, calls: calls, eventIDs: ids, committedAt: times, at: seenAt)
         case .calendar, .report:
             let byEvent = Dictionary(uniqueKeysWithValues: pending.compactMap { item in item.eventID.map { ($0, item.call) } })
-            let query: PostgresQuery = hop == .calendar
-                ? "SELECT event_id AS id FROM \(identifier: CalendarService.schema).entries WHERE event_id = ANY(\(Array(byEvent.keys)))"
-                : "SELECT id FROM \(identifier: ReportingService.schema).event_facts WHERE id = ANY(\(Array(byEvent.keys)))"
+            var query: PostgresQuery = hop == .calendar ? "SELECT event_id AS id" : "SELECT id"
+            query.append(committed)
+            query.append(hop == .calendar
+                ? " FROM \(identifier: CalendarService.schema).entries WHERE event_id = ANY(\(Array(byEvent.keys)))"
+                : " FROM \(identifier: ReportingService.schema).event_facts WHERE id = ANY(\(Array(byEvent.keys)))")
             let rows = try await pool.query(query)
             let seenAt = ContinuousClock.now
             await tracker.didFind(rows.count, at: hop)
             guard !rows.isEmpty else { return }
-            let calls = try rows.compactMap { byEvent[try $0.decode("id", as: UUID.self)] }
-            await tracker.didSee(hop, calls: calls, at: seenAt)
+            var calls: [Int] = []
+            var times: [Double?] = []
+            for row in rows {
+                guard let call = byEvent[try row.decode("id", as: UUID.self)] else { continue }
+                calls.append(call)
+                times.append(try row.decodeIfPresent("committed", as: Double.self))
+            }
+            await tracker.didSee(hop, calls: calls, committedAt: times, at: seenAt)
         }
     }
 
