@@ -6,13 +6,16 @@ import Postgres
 /// batch's delivered rows in the same statement.
 ///
 /// Most reads continue after the highest id this drain handed out (`id > cursor`), so a read
-/// costs the same with 100 or 100,000 rows waiting and sends no list of ids. Ids come from a
-/// sequence when a row is inserted, not when it commits: a transaction that commits late can
-/// make a row appear below the cursor. Such a row belongs to another key than the rows around it
-/// (rows of one aggregate are written under its row lock, so in id order), so sending it later
-/// keeps per-key order; it is only late. A full read — from the lowest id, leaving out the rows
-/// in flight — picks it up: the first read of every drain, every read while nothing is in
-/// flight, and at least every ``fullReadInterval``-th read under continuous load.
+/// costs the same with 100 or 100,000 rows waiting. Ids come from a sequence when a row is
+/// inserted, not when it commits, so a row can appear below the cursor: a transaction that
+/// committed late, or a parked row an operator put back. A full read — from the lowest id,
+/// leaving out the rows handed out — picks it up: the first read of every drain, every read
+/// while nothing is in flight, and at least every ``fullReadInterval``-th read under continuous
+/// load. Until then, a cursor read leaves out every row whose key has such a row below the
+/// cursor (a later change of the same aggregate, which waited for the late one's row lock, or
+/// the rows that waited behind a parked row that was put back or dropped): they go out after
+/// it, in id order, with the full read. Rows without a key have no order to keep (Kafka spreads
+/// them over partitions) and are not held back.
 struct OutboxBatchReader {
     static let fullReadInterval = 16
 
@@ -29,7 +32,7 @@ struct OutboxBatchReader {
     /// row; deletes `delivered` (rows of a settled batch) in the same statement.
     ///
     /// The plan walks the primary key in id order and stops after one batch. `OFFSET 0` keeps
-    /// the parked-key check a per-row subplan: as a plain `NOT EXISTS` the planner turns it into
+    /// the key checks per-row subplans: as a plain `NOT EXISTS` the planner turns the parked one into
     /// an anti-join over the whole outbox, then sorts it (19 ms a read at 20,000 rows waiting,
     /// growing with the backlog). The deleted rows are still visible to the read (a statement
     /// sees one snapshot), so the full read leaves them out by id and the cursor read by range.
@@ -37,12 +40,22 @@ struct OutboxBatchReader {
         on lease: PostgresConnection, excluding inFlight: [Int64], deleting delivered: [Int64]
     ) async throws -> (ids: [Int64], records: [ProducerRecord]) {
         let full = inFlight.isEmpty || readsSinceFullRead + 1 >= Self.fullReadInterval
-        let range: PostgresQuery = full
-            ? "o.id <> ALL(\(inFlight + delivered))"
-            : "o.id > \(cursor)"
+        let handedOut = inFlight + delivered
         var query: PostgresQuery = "WITH settled AS (DELETE FROM outbox WHERE id = ANY(\(delivered))) "
         query.append("SELECT id, topic, message_key, payload, headers FROM outbox o WHERE ")
-        query.append(range)
+        if full {
+            query.append("o.id <> ALL(\(handedOut))")
+        } else {
+            // Older rows of the key below the cursor, not handed out: this row waits for them.
+            // `outbox_topic_key (topic, message_key, id)` answers the probe.
+            query.append("""
+                o.id > \(cursor) AND NOT EXISTS (
+                    SELECT 1 FROM outbox e
+                    WHERE e.topic = o.topic AND e.message_key = o.message_key
+                      AND e.id <= \(cursor) AND e.id <> ALL(\(handedOut))
+                    OFFSET 0)
+                """)
+        }
         query.append("""
              AND NOT EXISTS (
                 SELECT 1 FROM outbox_parked p

@@ -122,6 +122,8 @@ public final class OutboxRelay: Service, Sendable {
                     try? await Task.sleep(for: backoff.next())
                 }
             } catch {
+                // Stopping cancels the statement in flight: not a lost session.
+                if Task.isCancelled { return }
                 health.failing("lost its database session: \(error)")
                 logger.warning("outbox relay lost its database session", metadata: ["error": "\(error)"])
                 return

@@ -328,8 +328,9 @@ func withCStringArray<T>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) 
 func withOptionalCStringArray<T>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> T) -> T {
     var capacity = 0
     for string in strings { if let string { capacity += string.utf8.count + 1 } }
-    let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: 1)
-    defer { buffer.deallocate() }
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: MemoryLayout<CChar>.alignment)
+    defer { raw.deallocate() }
+    let buffer = raw.bindMemory(to: CChar.self, capacity: max(1, capacity))
     var pointers: [UnsafePointer<CChar>?] = []
     pointers.reserveCapacity(strings.count)
     var offset = 0
@@ -340,11 +341,13 @@ func withOptionalCStringArray<T>(_ strings: [String?], _ body: ([UnsafePointer<C
         }
         let start = buffer + offset
         let count = string.withUTF8 { bytes in
-            if let source = bytes.baseAddress { start.copyMemory(from: source, byteCount: bytes.count) }
+            bytes.withMemoryRebound(to: CChar.self) { characters in
+                if let source = characters.baseAddress { start.update(from: source, count: characters.count) }
+            }
             return bytes.count
         }
-        start.storeBytes(of: 0, toByteOffset: count, as: UInt8.self)
-        pointers.append(UnsafePointer(start.assumingMemoryBound(to: CChar.self)))
+        start[count] = 0
+        pointers.append(UnsafePointer(start))
         offset += count + 1
     }
     return body(pointers)

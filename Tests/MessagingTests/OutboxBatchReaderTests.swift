@@ -44,6 +44,40 @@ struct OutboxBatchReaderTests {
         }
     }
 
+    @Test("a key's newer row above the cursor waits for its late row below it: the key's rows go out in id order")
+    func keyOrderAcrossTheCursor() async throws {
+        try await TestDatabase.withSchema("reader") { pool, schema in
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
+            try await insertRows(ids: Array(100..<130), pool: pool)
+            let lease = try await PostgresConnection.connect(url: try TestDatabase.url(), searchPath: schema)
+            var reader = OutboxBatchReader(batchSize: 10)
+            var inFlight: [[Int64]] = []
+            var delivered: [Int64] = []
+            var order: [Int64] = []
+            var next: Int64 = 1_000
+            for read in 1...40 {
+                let batch = try await reader.next(on: lease, excluding: inFlight.flatMap { $0 }, deleting: delivered)
+                order += batch.ids
+                inFlight.append(batch.ids)
+                delivered = inFlight.count > 4 ? inFlight.removeFirst() : []
+                // Continuous load: new rows of other keys at every read, so the pipeline stays full.
+                try await insertRows(ids: Array(next..<next + 10), pool: pool)
+                next += 10
+                if read == 3 {
+                    // Key K: a change that committed late (id 5, below the cursor), then the next
+                    // change of K, which waited for its row lock (id 131, just above the cursor).
+                    try await insertRows(ids: [5], key: "K", pool: pool)
+                    try await insertRows(ids: [131], key: "K", pool: pool)
+                }
+            }
+            let late = try #require(order.firstIndex(of: 5), "the late row was read")
+            let newer = try #require(order.firstIndex(of: 131), "the newer row was read")
+            #expect(late < newer, "K's rows went out in id order")
+            #expect(Set(order).count == order.count, "no row was read twice")
+            await lease.close()
+        }
+    }
+
     @Test("a read with nothing in flight starts from the lowest id, so a parked row put back goes out first")
     func fullReadWhenIdle() async throws {
         try await TestDatabase.withSchema("reader") { pool, schema in
@@ -60,9 +94,10 @@ struct OutboxBatchReaderTests {
     }
 }
 
-private func insertRows(ids: [Int64], pool: PostgresPool) async throws {
+/// Rows with the given ids, each of its own key unless `key` is given.
+private func insertRows(ids: [Int64], key: String? = nil, pool: PostgresPool) async throws {
     try await pool.execute("""
         INSERT INTO outbox (id, topic, message_key, payload, headers)
-        SELECT i, 'reader-test', 'k' || i, '{}', '{}'::jsonb FROM unnest(\(ids)::bigint[]) AS i
+        SELECT i, 'reader-test', coalesce(\(key), 'k' || i), '{}', '{}'::jsonb FROM unnest(\(ids)::bigint[]) AS i
         """)
 }
