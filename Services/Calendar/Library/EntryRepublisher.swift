@@ -29,7 +29,10 @@ struct EntryRepublisher: SnapshotRepublisher {
     }
 
     /// The entries that show a counterparty's name, again after it was renamed, so the last
-    /// message of each on the compacted topic carries the current name.
+    /// message of each on the compacted topic carries the current name. The entries are locked
+    /// (`FOR SHARE`, which an event change's `FOR UPDATE` waits for and vice versa): the two
+    /// transactions enqueue an entry's messages in commit order, so the relay sends them in
+    /// that order.
     static func republish(entriesOf counterparty: UUID, outbox: Outbox, in transaction: PostgresTransaction) async throws {
         let rows = try await transaction.query("""
             SELECT e.event_id, e.employee_id, e.number, e.subject, e.channel, e.direction, e.state, e.starts_at, e.ends_at,
@@ -37,6 +40,7 @@ struct EntryRepublisher: SnapshotRepublisher {
             FROM entries e LEFT JOIN counterparties c ON c.id = e.counterparty_id
             WHERE e.active AND e.counterparty_id = \(counterparty)
             ORDER BY e.event_id
+            FOR SHARE OF e
             """)
         _ = try await enqueue(rows, outbox: outbox, in: transaction)
     }
