@@ -136,6 +136,24 @@ actor CallTracker {
 
     func didAcknowledge(at instant: ContinuousClock.Instant) { acknowledged = instant }
 
+    /// Publish → the broker's acknowledgement, per call: the part of every latency spent before
+    /// any service could see the call (on the dev broker, the mock cluster).
+    private var acknowledgements = Histogram<UInt64>(highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+
+    func didAcknowledge(_ calls: Range<Int>, at instant: ContinuousClock.Instant) {
+        for call in calls {
+            guard let sent = publishedAt[call] else { continue }
+            acknowledgements.record(UInt64(max(0, (instant - sent).inSeconds * 1_000_000)))
+        }
+    }
+
+    var acknowledgementSummary: LatencySummary {
+        func milliseconds(_ percentile: Double) -> Double { Double(acknowledgements.valueAtPercentile(percentile)) / 1000 }
+        return LatencySummary(
+            count: Int(acknowledgements.totalCount), p50: milliseconds(50), p95: milliseconds(95), p99: milliseconds(99),
+            max: Double(acknowledgements.maxRecorded) / 1000)
+    }
+
     /// From the first publish until the broker acknowledged the last call.
     var publishSeconds: Double? {
         guard let firstPublish, let acknowledged else { return nil }

@@ -6,6 +6,8 @@ struct TelephonyResult {
     var publishFailures: Int
     var hops: [CallTracker.Hop]
     var summaries: [CallTracker.Hop: LatencySummary]
+    /// Publish → the broker's acknowledgement.
+    var acknowledgements: LatencySummary
     var publishSeconds: Double?
     /// First publish until the last event committed; nil when not every event arrived.
     var ingestSeconds: Double?
@@ -29,6 +31,10 @@ struct TelephonyResult {
             Swift.print(String(format: "  ingest: %.0f calls/s until the last event committed (%.1f s after the first publish)",
                                callsPerSecond, ingestSeconds))
         }
+        let acked = acknowledgements
+        Swift.print("  " + "publish → broker ack".padding(toLength: 27, withPad: " ", startingAt: 0)
+            + String(format: " p50 %7.1f ms  p95 %7.1f ms  p99 %7.1f ms  max %7.1f ms", acked.p50, acked.p95, acked.p99, acked.max)
+            + "  (before any service sees the call)")
         for hop in hops {
             guard let summary = summaries[hop] else { continue }
             let missing = summary.count < calls ? " — only \(summary.count) of \(calls) seen" : ""

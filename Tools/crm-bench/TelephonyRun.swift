@@ -62,7 +62,7 @@ struct TelephonyRun {
         for hop in hops where await !tracker.isExact(hop) { exact = false }
         return TelephonyResult(
             calls: calls, publishFailures: publishFailures, hops: hops,
-            summaries: await summaries(hops, tracker),
+            summaries: await summaries(hops, tracker), acknowledgements: await tracker.acknowledgementSummary,
             publishSeconds: await tracker.publishSeconds,
             ingestSeconds: await tracker.seconds(until: .event),
             memory: memory.peaks(), detectionGap: await tracker.widestDetectionGap,
@@ -104,7 +104,7 @@ struct TelephonyRun {
     /// Enqueues the calls (all at once, or paced) and returns how many the broker refused.
     private func publish(_ records: [ProducerRecord], producer: KafkaProducer, tracker: CallTracker) async throws -> Int {
         var refusedKeys = RefusedKeys()
-        var pending: [PendingDeliveries] = []
+        var pending: [Task<Int, Never>] = []
         let start = ContinuousClock.now
         var next = 0
         while next < records.count {
@@ -116,15 +116,20 @@ struct TelephonyRun {
             }
             if due > next {
                 await tracker.didPublish(next..<due, at: ContinuousClock.now)
-                pending.append(await producer.enqueue(Array(records[next..<due]), holdingBack: &refusedKeys))
+                let deliveries = await producer.enqueue(Array(records[next..<due]), holdingBack: &refusedKeys)
+                // Timed as the reports arrive, not when the loop gets to them.
+                let calls = next..<due
+                pending.append(Task {
+                    let results = await deliveries.results()
+                    await tracker.didAcknowledge(calls, at: ContinuousClock.now)
+                    return results.filter { if case .failure = $0 { true } else { false } }.count
+                })
                 next = due
             }
             if rate != nil { try await Task.sleep(for: .milliseconds(1)) }
         }
         var failures = 0
-        for deliveries in pending {
-            for case .failure in await deliveries.results() { failures += 1 }
-        }
+        for acknowledged in pending { failures += await acknowledged.value }
         await tracker.didAcknowledge(at: ContinuousClock.now)
         return failures
     }
