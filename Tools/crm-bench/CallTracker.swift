@@ -147,12 +147,7 @@ actor CallTracker {
         }
     }
 
-    var acknowledgementSummary: LatencySummary {
-        func milliseconds(_ percentile: Double) -> Double { Double(acknowledgements.valueAtPercentile(percentile)) / 1000 }
-        return LatencySummary(
-            count: Int(acknowledgements.totalCount), p50: milliseconds(50), p95: milliseconds(95), p99: milliseconds(99),
-            max: Double(acknowledgements.maxRecorded) / 1000)
-    }
+    var acknowledgementSummary: LatencySummary { LatencySummary(acknowledgements, count: Int(acknowledgements.totalCount)) }
 
     /// From the first publish until the broker acknowledged the last call.
     var publishSeconds: Double? {
@@ -167,13 +162,7 @@ actor CallTracker {
         return (last - firstPublish).inSeconds
     }
 
-    func summary(_ hop: Hop) -> LatencySummary {
-        let histogram = histograms[hop]!
-        func milliseconds(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
-        return LatencySummary(
-            count: counts[hop]!, p50: milliseconds(50), p95: milliseconds(95), p99: milliseconds(99),
-            max: Double(histogram.maxRecorded) / 1000)
-    }
+    func summary(_ hop: Hop) -> LatencySummary { LatencySummary(histograms[hop]!, count: counts[hop]!) }
 }
 
 struct LatencySummary: Sendable {
@@ -182,4 +171,14 @@ struct LatencySummary: Sendable {
     var p95: Double
     var p99: Double
     var max: Double
+
+    /// Percentiles in milliseconds of a histogram kept in microseconds.
+    init(_ histogram: Histogram<UInt64>, count: Int) {
+        func milliseconds(_ percentile: Double) -> Double { Double(histogram.valueAtPercentile(percentile)) / 1000 }
+        self.count = count
+        p50 = milliseconds(50)
+        p95 = milliseconds(95)
+        p99 = milliseconds(99)
+        max = Double(histogram.maxRecorded) / 1000
+    }
 }
