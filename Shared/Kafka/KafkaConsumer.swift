@@ -183,7 +183,8 @@ private final class ConsumerState: ClientContext, @unchecked Sendable {
         _ rk: OpaquePointer, error: rd_kafka_resp_err_t,
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
     ) {
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        // NULL while the group has no protocol yet (e.g. a rebalance error as members join).
+        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
         let changed = partitions.map(TopicPartition.array(from:)) ?? []
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:

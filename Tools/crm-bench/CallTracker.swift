@@ -118,15 +118,15 @@ actor CallTracker {
     private(set) var acknowledged: ContinuousClock.Instant?
 
     /// How many pending calls the next detection query asks about, per hop: 1,000 (a bounded
-    /// statement, enough for any paced rate), doubling up to 5,000 while a burst is caught up
+    /// statement, enough for any paced rate), doubling up to 20,000 while a burst is caught up
     /// with (a query finding more than half of what it asked about), so the count seen keeps up
-    /// with the commits and the last one is seen when it commits.
+    /// with the commits although the watcher looks seldom.
     private var windows: [Hop: Int] = [:]
 
     func detectionWindow(_ hop: Hop) -> Int { windows[hop] ?? 1_000 }
 
     func didFind(_ found: Int, at hop: Hop) {
-        windows[hop] = min(5_000, max(1_000, found * 2))
+        windows[hop] = min(20_000, max(1_000, found * 2))
     }
 
     /// The longest a commit could have waited to be seen: what each latency may overstate.

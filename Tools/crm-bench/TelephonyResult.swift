@@ -12,6 +12,8 @@ struct TelephonyResult {
     /// First publish until the last event committed; nil when not every event arrived.
     var ingestSeconds: Double?
     var memory: [(service: String, peakMegabytes: Double, lastMegabytes: Double)]
+    /// Cores used from the first publish until the watcher finished.
+    var cpu: CPUUse
     /// The longest interval between two looks at the database (an event is seen at most this late).
     var detectionGap: Duration
     /// Every latency came from a commit timestamp (`track_commit_timestamp`), not from when the
@@ -53,6 +55,13 @@ struct TelephonyResult {
             Swift.print("  RSS peak (end): " + memory.map { String(format: "%@ %.0f MB (%.0f)", $0.service, $0.peakMegabytes, $0.lastMegabytes) }
                 .joined(separator: ", "))
         }
+        if !cpu.processes.isEmpty {
+            let machine = cpu.machine.map { String(format: "machine busy %.2f of %d", $0, ProcessInfo.processInfo.activeProcessorCount) } ?? ""
+            let bench = cpu.benchSessions.map { String(format: " (the bench's own sessions %.2f)", $0) } ?? ""
+            Swift.print("  CPU from the first publish to the end, in cores: \(machine)")
+            Swift.print("    " + cpu.processes.map { String(format: "%@ %.2f", $0.name, $0.cores) + ($0.name == "PostgreSQL" ? bench : "") }
+                .joined(separator: ", "))
+        }
     }
 }
 
@@ -61,7 +70,7 @@ struct TelephonyResult {
 final class MemorySampler: @unchecked Sendable {
     // Sampled from the watcher task only; the lock keeps `peaks()` safe from elsewhere.
     private let lock = NSLock()
-    private let processes: [(name: String, pid: Int32)]
+    let processes: [(name: String, pid: Int32)]
     private var peak: [String: Double] = [:]
     private var last: [String: Double] = [:]
 

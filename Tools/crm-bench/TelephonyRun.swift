@@ -25,9 +25,13 @@ struct TelephonyRun {
         let pool = PostgresPool(.init(url: settings.databaseURL, maxConnections: 2, applicationName: "crm-bench"))
         let hops: [CallTracker.Hop]
         let commitTimes: Bool
+        let backend: Int32
         do {
             hops = try await measuredHops(pool)
-            commitTimes = try await pool.query("SELECT current_setting('track_commit_timestamp') = 'on' AS on")[0].decode("on", as: Bool.self)
+            let row = try await pool.query(
+                "SELECT current_setting('track_commit_timestamp') = 'on' AS on, pg_backend_pid() AS pid")[0]
+            commitTimes = try row.decode("on", as: Bool.self)
+            backend = try row.decode("pid", as: Int32.self)
         } catch {
             await pool.close()
             throw error
@@ -41,6 +45,7 @@ struct TelephonyRun {
             for await _ in PostgresListener.listen(url: settings.databaseURL, channels: channels) { notified.set() }
         }
         let deadline = ContinuousClock.now + timeout
+        let cpu = ProcessCPU(Self.cpuTracked(memory: memory, backend: backend))
         let watcher = Task {
             try await watch(hops, tracker: tracker, pool: pool, commitTimes: commitTimes, notified: notified, memory: memory, deadline: deadline)
         }
@@ -55,6 +60,9 @@ struct TelephonyRun {
             await pool.close()
             throw error
         }
+        let cpuUse = CPUUse(
+            processes: cpu.coresSinceStart(), benchSessions: try? await Self.benchSessionCores(pool, over: cpu.elapsedSeconds),
+            machine: cpu.machineCoresSinceStart())
         listener.cancel()
         await producer.close()
         await pool.close()
@@ -65,7 +73,7 @@ struct TelephonyRun {
             summaries: await summaries(hops, tracker), acknowledgements: await tracker.acknowledgementSummary,
             publishSeconds: await tracker.publishSeconds,
             ingestSeconds: await tracker.seconds(until: .event),
-            memory: memory.peaks(), detectionGap: await tracker.widestDetectionGap,
+            memory: memory.peaks(), cpu: cpuUse, detectionGap: await tracker.widestDetectionGap,
             exact: exact, timedOut: ContinuousClock.now >= deadline)
     }
 
@@ -76,6 +84,26 @@ struct TelephonyRun {
     }
 
     /// The event hop always; the calendar and report hops where those services' tables exist.
+    /// The stack's processes (from the pid files), PostgreSQL (the postmaster of the bench's own
+    /// session, when it runs on this machine) and the bench itself.
+    private static func cpuTracked(memory: MemorySampler, backend: Int32) -> [ProcessCPU.Tracked] {
+        var tracked = memory.processes.map { ProcessCPU.Tracked(name: $0.name, pid: $0.pid, withChildren: false) }
+        if let postmaster = ProcessCPU.parent(of: backend), postmaster > 1 {
+            tracked.append(.init(name: "PostgreSQL", pid: postmaster, withChildren: true))
+        }
+        tracked.append(.init(name: "crm-bench", pid: getpid(), withChildren: false))
+        return tracked
+    }
+
+    /// Cores the bench's own database sessions (its watcher's lookups) used, on average, over
+    /// the run: they live exactly as long as the run's pool.
+    private static func benchSessionCores(_ pool: PostgresPool, over seconds: Double) async throws -> Double? {
+        let rows = try await pool.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'crm-bench'")
+        let pids = try rows.map { try $0.decode("pid", as: Int32.self) }
+        let used = pids.compactMap { ProcessCPU.cpuSeconds($0, includingReaped: false) }
+        return used.isEmpty ? nil : used.reduce(0, +) / seconds
+    }
+
     private func measuredHops(_ pool: PostgresPool) async throws -> [CallTracker.Hop] {
         var hops: [CallTracker.Hop] = [.event]
         if try await TableProbe.exists("\(CalendarService.schema).entries", in: pool) { hops.append(.calendar) }
@@ -145,8 +173,11 @@ struct TelephonyRun {
         let start = ContinuousClock.now
         var seenBefore = 0
         var lastChange = ContinuousClock.now
-        // The watcher shares the two cores with the stack: after a pass that took d, the next
-        // waits at least 4 d, so watching costs at most a fifth of one core.
+        // The watcher shares the cores with the stack: after a pass that took d, the next waits
+        // at least 4 d, so watching costs at most a fifth of one core. With commit timestamps
+        // when it looks changes no latency, only when the run ends (and with it the CPU
+        // figures' window), so it waits 19 d (a twentieth of a core), but at most half a second.
+        let quietFactor = commitTimes ? 19 : 4
         var quietGap = Duration.zero
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(2))
@@ -158,7 +189,7 @@ struct TelephonyRun {
                     try await detect(hop, tracker: tracker, pool: pool, commitTimes: commitTimes)
                 }
                 let took = ContinuousClock.now - lastQuery
-                quietGap = took * 4
+                quietGap = commitTimes ? min(took * quietFactor, .milliseconds(500)) : took * quietFactor
                 await tracker.didDetect(every: max(took + quietGap, .milliseconds(50)))
             }
             if ContinuousClock.now - lastProgress >= .seconds(1) {
