@@ -17,8 +17,15 @@ public final class KafkaConsumer: Sendable {
     private let blocking = BlockingQueue(label: "crm.kafka.consumer")
     private let logger: Logger
 
+    /// The prefetch budget of a consumer (`queued.max.messages.kbytes`) unless configured.
+    public static let defaultPrefetchKilobytes = 8192
+
+    /// `prefetchKilobytes` bounds what librdkafka holds locally before `poll` takes it (members
+    /// of one process share the default budget); an explicit `queued.max.messages.kbytes` in
+    /// `configuration` wins.
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String],
+        prefetchKilobytes: Int = KafkaConsumer.defaultPrefetchKilobytes,
         logger: Logger = Logger(label: "crm.kafka.consumer")
     ) throws {
         let effective = configuration.merged(
@@ -33,7 +40,7 @@ public final class KafkaConsumer: Sendable {
                 // Prefetch bounds memory, not speed: a few batches' worth keeps the runtime fed,
                 // while librdkafka's 64 MB per consumer would be most of a service's memory
                 // budget during a burst (librdkafka caps fetch.max.bytes to it).
-                "queued.max.messages.kbytes": "8192",
+                "queued.max.messages.kbytes": String(max(1024, prefetchKilobytes)),
             ],
             overrides: [
                 "group.id": groupID,

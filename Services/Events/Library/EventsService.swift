@@ -40,9 +40,8 @@ public enum EventsService {
             let telephony = TelephonyHandler(
                 store: store, defaultCountryCode: settings.defaultCountryCode, callbackSLA: settings.callbackSLA,
                 fallbackEmployee: settings.fallbackEmployee)
-            for _ in 0..<settings.consumers {
-                consumers.append(try host.consumer(group: "\(name).telephony", topics: [Topic.telephonyCalls], handler: telephony))
-            }
+            consumers += try host.consumers(
+                group: "\(name).telephony", topics: [Topic.telephonyCalls], handler: telephony, members: settings.consumers)
         }
         let routes = EventRoutes(pool: host.pool, store: store, idempotency: host.idempotency)
         let application = try await host.application(

@@ -58,13 +58,26 @@ public struct ServiceHost: Sendable {
         group: String? = nil, topics: [String], handler: any MessageHandler,
         configuration runtime: ConsumerRuntime.Configuration = .init()
     ) throws -> ConsumerRuntime {
+        try consumers(group: group, topics: topics, handler: handler, members: 1, configuration: runtime)[0]
+    }
+
+    /// `members` members of one consumer group in this process, each applying its own
+    /// partitions' batches in its own transaction, so one batch is read and built while another
+    /// is written. They share one consumer's prefetch budget, so memory does not grow with them.
+    public func consumers(
+        group: String? = nil, topics: [String], handler: any MessageHandler, members: Int,
+        configuration runtime: ConsumerRuntime.Configuration = .init()
+    ) throws -> [ConsumerRuntime] {
         let groupID = group ?? configuration.serviceName
+        let prefetch = KafkaConsumer.defaultPrefetchKilobytes / max(1, members)
         let make: @Sendable () throws -> KafkaConsumer = { [kafka, logger] in
-            try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, logger: logger)
+            try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, prefetchKilobytes: prefetch, logger: logger)
         }
-        return ConsumerRuntime(
-            consumer: try make(), pool: pool, deadLetterProducer: producer, handler: handler,
-            configuration: runtime, logger: logger, makeConsumer: make)
+        return try (0..<max(1, members)).map { _ in
+            ConsumerRuntime(
+                consumer: try make(), pool: pool, deadLetterProducer: producer, handler: handler,
+                configuration: runtime, logger: logger, makeConsumer: make)
+        }
     }
 
     /// The HTTP application with the outbox relay and the given consumers as background services.
