@@ -20,12 +20,8 @@ public final class KafkaConsumer: Sendable {
     /// The prefetch budget of a consumer (`queued.max.messages.kbytes`) unless configured.
     public static let defaultPrefetchKilobytes = 8192
 
-    /// `prefetchKilobytes` bounds what librdkafka holds locally before `poll` takes it (members
-    /// of one process share the default budget); an explicit `queued.max.messages.kbytes` in
-    /// `configuration` wins.
     public init(
         configuration: KafkaConfiguration, groupID: String, topics: [String],
-        prefetchKilobytes: Int = KafkaConsumer.defaultPrefetchKilobytes,
         logger: Logger = Logger(label: "crm.kafka.consumer")
     ) throws {
         let effective = configuration.merged(
@@ -40,7 +36,7 @@ public final class KafkaConsumer: Sendable {
                 // Prefetch bounds memory, not speed: a few batches' worth keeps the runtime fed,
                 // while librdkafka's 64 MB per consumer would be most of a service's memory
                 // budget during a burst (librdkafka caps fetch.max.bytes to it).
-                "queued.max.messages.kbytes": String(max(1024, prefetchKilobytes)),
+                "queued.max.messages.kbytes": String(KafkaConsumer.defaultPrefetchKilobytes),
             ],
             overrides: [
                 "group.id": groupID,
@@ -49,7 +45,9 @@ public final class KafkaConsumer: Sendable {
                 "enable.partition.eof": "false",
             ])
         let conf = try effective.makeNativeConfiguration()
-        let state = ConsumerState(logger: logger)
+        let state = ConsumerState(
+            logger: logger,
+            cooperativeConfigured: effective.properties["partition.assignment.strategy"]?.contains("cooperative") ?? false)
         rd_kafka_conf_set_rebalance_cb(conf) { rk, error, partitions, opaque in
             guard let rk, let opaque else { return }
             Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
@@ -185,13 +183,20 @@ private final class ConsumerState: ClientContext, @unchecked Sendable {
     /// The batch `poll` is collecting. A revocation removes that partition's messages at once, so
     /// a partition revoked and assigned back within one poll keeps only what came after.
     var batch: [KafkaMessage] = []
+    /// Whether the configured assignment strategy is cooperative: the answer when librdkafka
+    /// cannot name the group's protocol (it returns NULL when it cannot ask the group).
+    let cooperativeConfigured: Bool
+
+    init(logger: Logger, cooperativeConfigured: Bool) {
+        self.cooperativeConfigured = cooperativeConfigured
+        super.init(logger: logger)
+    }
 
     func rebalance(
         _ rk: OpaquePointer, error: rd_kafka_resp_err_t,
         partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
     ) {
-        // NULL while the group has no protocol yet (e.g. a rebalance error as members join).
-        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
+        let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) == "COOPERATIVE" } ?? cooperativeConfigured
         let changed = partitions.map(TopicPartition.array(from:)) ?? []
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:

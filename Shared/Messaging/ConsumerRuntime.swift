@@ -71,7 +71,7 @@ public final class ConsumerRuntime: Service, Sendable {
     public init(
         consumer: KafkaConsumer, pool: PostgresPool, deadLetterProducer: KafkaProducer, handler: any MessageHandler,
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "crm.consumer"),
-        makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil
+        makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, healthName: String? = nil
     ) {
         self.current = CurrentConsumer(consumer)
         self.makeConsumer = makeConsumer
@@ -85,7 +85,7 @@ public final class ConsumerRuntime: Service, Sendable {
         deadLettered = Counter(label: "crm_dlq_messages_total", dimensions: dimensions)
         transientRetries = Counter(label: "crm_consumer_transient_retries_total", dimensions: dimensions)
         setBasedFallbacks = Counter(label: "crm_consumer_batch_fallbacks_total", dimensions: dimensions)
-        health = ComponentHealth(name: "consumer \(consumer.groupID)")
+        health = ComponentHealth(name: healthName ?? "consumer \(consumer.groupID)")
     }
 
     public func run() async throws {

@@ -5,10 +5,10 @@ import Testing
 /// with a message naming the variable.
 @Suite("Telephony settings")
 struct TelephonySettingsTests {
-    @Test("CRM_TELEPHONY_CONSUMERS: four members by default (also when empty), any count from 1 to 16")
+    @Test("CRM_TELEPHONY_CONSUMERS: two members by default (also when empty), any count from 1 to 16")
     func consumerCount() throws {
-        #expect(try TelephonySettings(environment: [:], defaultCountryCode: "7").consumers == 4)
-        #expect(try TelephonySettings(environment: ["CRM_TELEPHONY_CONSUMERS": ""], defaultCountryCode: "7").consumers == 4)
+        #expect(try TelephonySettings(environment: [:], defaultCountryCode: "7").consumers == 2)
+        #expect(try TelephonySettings(environment: ["CRM_TELEPHONY_CONSUMERS": ""], defaultCountryCode: "7").consumers == 2)
         for count in [1, 3, 16] {
             let settings = try TelephonySettings(environment: ["CRM_TELEPHONY_CONSUMERS": "\(count)"], defaultCountryCode: "7")
             #expect(settings.consumers == count)

@@ -105,8 +105,16 @@ struct ProcessCPU {
         return parents
     }
 
-    /// The parent of `pid` (for a PostgreSQL backend: the postmaster).
-    static func parent(of pid: Int32) -> Int32? {
-        statFields(pid).flatMap { $0.count > 1 ? Int32($0[1]) : nil }
+    /// The postmaster of a PostgreSQL backend, when both run on this machine (in this pid
+    /// namespace): the backend's parent, and both named `postgres`. Nil for a remote or
+    /// containerised database, whose pid means nothing here.
+    static func postmaster(ofBackend pid: Int32) -> Int32? {
+        guard isPostgres(pid), let parent = statFields(pid).flatMap({ $0.count > 1 ? Int32($0[1]) : nil }), isPostgres(parent)
+        else { return nil }
+        return parent
+    }
+
+    private static func isPostgres(_ pid: Int32) -> Bool {
+        (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("postgres") == true
     }
 }

@@ -83,12 +83,11 @@ struct TelephonyRun {
         return summaries
     }
 
-    /// The event hop always; the calendar and report hops where those services' tables exist.
     /// The stack's processes (from the pid files), PostgreSQL (the postmaster of the bench's own
     /// session, when it runs on this machine) and the bench itself.
     private static func cpuTracked(memory: MemorySampler, backend: Int32) -> [ProcessCPU.Tracked] {
         var tracked = memory.processes.map { ProcessCPU.Tracked(name: $0.name, pid: $0.pid, withChildren: false) }
-        if let postmaster = ProcessCPU.parent(of: backend), postmaster > 1 {
+        if let postmaster = ProcessCPU.postmaster(ofBackend: backend) {
             tracked.append(.init(name: "PostgreSQL", pid: postmaster, withChildren: true))
         }
         tracked.append(.init(name: "crm-bench", pid: getpid(), withChildren: false))
@@ -104,6 +103,7 @@ struct TelephonyRun {
         return used.isEmpty ? nil : used.reduce(0, +) / seconds
     }
 
+    /// The event hop always; the calendar and report hops where those services' tables exist.
     private func measuredHops(_ pool: PostgresPool) async throws -> [CallTracker.Hop] {
         var hops: [CallTracker.Hop] = [.event]
         if try await TableProbe.exists("\(CalendarService.schema).entries", in: pool) { hops.append(.calendar) }

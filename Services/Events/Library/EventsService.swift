@@ -59,17 +59,18 @@ public enum EventsService {
 
 /// `CRM_CALLBACK_SLA` (seconds or `90s`, `30m`, `1h`; default 1 h),
 /// `CRM_TELEPHONY_FALLBACK_EMPLOYEE` (an employee id, optional) and `CRM_TELEPHONY_CONSUMERS`
-/// (members of the call records' group, 1 to 16, default 4); the country code comes from the
+/// (members of the call records' group, 1 to 16, default 2); the country code comes from the
 /// service configuration.
 struct TelephonySettings: Sendable {
     var defaultCountryCode: String
     var callbackSLA: TimeInterval = 3600
     var fallbackEmployee: UUID?
     /// Each member holds its own partitions (so per-key order holds) and one database session
-    /// while it applies a batch. Four: on the two-core dev machine a 20,000-call burst went in
-    /// at 3,000–4,000 calls/s with four, 1,500–1,700 with one, 2,000–2,300 with two, and
-    /// 2,700–2,900 with eight (whose prefetch queues also brought crm-events near 100 MB).
-    var consumers = 4
+    /// while it applies a batch. Two by default: on the two-core dev machine (release, 100,000
+    /// calls in one burst) one member ingested 1,504 calls/s at 87 MB peak RSS, two 2,000 at
+    /// 101 MB, three 2,602 at 105 MB, four 2,829 at 118 MB. More members go faster where memory
+    /// allows; the budget is 100 MB a service.
+    var consumers = 2
     static let consumerRange = 1...16
 
     struct Invalid: Error, CustomStringConvertible {

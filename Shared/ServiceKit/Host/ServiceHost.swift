@@ -63,20 +63,37 @@ public struct ServiceHost: Sendable {
 
     /// `members` members of one consumer group in this process, each applying its own
     /// partitions' batches in its own transaction, so one batch is read and built while another
-    /// is written. They share one consumer's prefetch budget, so memory does not grow with them.
+    /// is written. They divide one consumer's prefetch budget (`queued.max.messages.kbytes`,
+    /// the default or the configured one; at least 1 MB each), and a configured
+    /// `group.instance.id` gets a `-<n>` suffix per member, since members sharing one would
+    /// fence each other.
     public func consumers(
         group: String? = nil, topics: [String], handler: any MessageHandler, members: Int,
         configuration runtime: ConsumerRuntime.Configuration = .init()
     ) throws -> [ConsumerRuntime] {
         let groupID = group ?? configuration.serviceName
-        let prefetch = KafkaConsumer.defaultPrefetchKilobytes / max(1, members)
-        let make: @Sendable () throws -> KafkaConsumer = { [kafka, logger] in
-            try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, prefetchKilobytes: prefetch, logger: logger)
+        let members = max(1, members)
+        if members + 2 > configuration.databasePoolSize {
+            logger.warning("consumer members may wait for database sessions", metadata: [
+                "group": "\(groupID)", "members": "\(members)", "poolSize": "\(configuration.databasePoolSize)",
+            ])
         }
-        return try (0..<max(1, members)).map { _ in
-            ConsumerRuntime(
+        return try (1...members).map { member in
+            var kafka = kafka
+            if members > 1 {
+                let budget = kafka.properties["queued.max.messages.kbytes"].flatMap { Int($0) } ?? KafkaConsumer.defaultPrefetchKilobytes
+                kafka.properties["queued.max.messages.kbytes"] = String(max(1024, budget / members))
+                if let instance = kafka.properties["group.instance.id"] {
+                    kafka.properties["group.instance.id"] = "\(instance)-\(member)"
+                }
+            }
+            let make: @Sendable () throws -> KafkaConsumer = { [kafka, logger] in
+                try KafkaConsumer(configuration: kafka, groupID: groupID, topics: topics, logger: logger)
+            }
+            return ConsumerRuntime(
                 consumer: try make(), pool: pool, deadLetterProducer: producer, handler: handler,
-                configuration: runtime, logger: logger, makeConsumer: make)
+                configuration: runtime, logger: logger, makeConsumer: make,
+                healthName: members > 1 ? "consumer \(groupID) #\(member)" : nil)
         }
     }
 
@@ -103,7 +120,8 @@ public struct ServiceHost: Sendable {
             [relay.health] + consumers.map(\.health) + extraHealth,
             unhealthyAfter: TimeInterval(configuration.unhealthyAfterSeconds))
         let janitor = IdempotencyKeyJanitor(pool: pool, ttlHours: configuration.idempotencyTTLHours, logger: logger)
-        let background: [any Service] = backgroundServices ? [relay, janitor] + extraServices + consumers : []
+        let together: [any Service] = consumers.isEmpty ? [] : [ConsumersTogether(consumers: consumers)]
+        let background: [any Service] = backgroundServices ? [relay, janitor] + extraServices + together : []
         let services: [any Service] = [ResourceCloser(producer: producer, pool: pool)] + background
         return try await CRMApplication(
             configuration: configuration, publicPaths: publicPaths, readinessChecks: [database, pipeline] + readinessChecks,
