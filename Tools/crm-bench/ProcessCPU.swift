@@ -99,7 +99,7 @@ struct ProcessCPU {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         var parents: [Int32: Int32] = [:]
         for entry in entries {
-            guard let pid = Int32(entry), let fields = statFields(pid), fields.count > 1, let parent = Int32(fields[1]) else { continue }
+            guard let pid = Int32(entry), let parent = parent(of: pid) else { continue }
             parents[pid] = parent
         }
         return parents
@@ -109,9 +109,14 @@ struct ProcessCPU {
     /// namespace): the backend's parent, and both named `postgres`. Nil for a remote or
     /// containerised database, whose pid means nothing here.
     static func postmaster(ofBackend pid: Int32) -> Int32? {
-        guard isPostgres(pid), let parent = statFields(pid).flatMap({ $0.count > 1 ? Int32($0[1]) : nil }), isPostgres(parent)
-        else { return nil }
+        guard isPostgres(pid), let parent = parent(of: pid), isPostgres(parent) else { return nil }
         return parent
+    }
+
+    /// The parent pid (field 4 of `/proc/<pid>/stat`).
+    private static func parent(of pid: Int32) -> Int32? {
+        guard let fields = statFields(pid), fields.count > 1 else { return nil }
+        return Int32(fields[1])
     }
 
     private static func isPostgres(_ pid: Int32) -> Bool {

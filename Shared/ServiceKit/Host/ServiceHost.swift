@@ -73,7 +73,7 @@ public struct ServiceHost: Sendable {
     ) throws -> [ConsumerRuntime] {
         let groupID = group ?? configuration.serviceName
         let members = max(1, members)
-        if members + 2 > configuration.databasePoolSize {
+        if members > 1, members + 2 > configuration.databasePoolSize {
             logger.warning("consumer members may wait for database sessions", metadata: [
                 "group": "\(groupID)", "members": "\(members)", "poolSize": "\(configuration.databasePoolSize)",
             ])
@@ -97,7 +97,8 @@ public struct ServiceHost: Sendable {
         }
     }
 
-    /// The HTTP application with the outbox relay and the given consumers as background services.
+    /// The HTTP application with the outbox relay and the given consumers (together, as one) as
+    /// background services.
     /// On shutdown HTTP stops first, then the consumers finish their batch, then the relay, and
     /// last the producer is flushed and the pool closed.
     ///
