@@ -23,6 +23,12 @@ struct TelephonyResult {
 
     var callsPerSecond: Double? { ingestSeconds.map { Double(calls) / max($0, 0.001) } }
 
+    /// One latency row: the label in a 27-character column, then the percentiles.
+    private static func latencyLine(_ label: String, _ summary: LatencySummary) -> String {
+        "  " + label.padding(toLength: 27, withPad: " ", startingAt: 0)
+            + String(format: " p50 %7.1f ms  p95 %7.1f ms  p99 %7.1f ms  max %7.1f ms", summary.p50, summary.p95, summary.p99, summary.max)
+    }
+
     func print(rate: Double?) {
         if let publishSeconds {
             Swift.print(String(format: "  published %d calls, acknowledged by the broker within %.2f s (%.0f calls/s)%@", calls, publishSeconds,
@@ -33,16 +39,11 @@ struct TelephonyResult {
             Swift.print(String(format: "  ingest: %.0f calls/s until the last event committed (%.1f s after the first publish)",
                                callsPerSecond, ingestSeconds))
         }
-        let acked = acknowledgements
-        Swift.print("  " + "publish → broker ack".padding(toLength: 27, withPad: " ", startingAt: 0)
-            + String(format: " p50 %7.1f ms  p95 %7.1f ms  p99 %7.1f ms  max %7.1f ms", acked.p50, acked.p95, acked.p99, acked.max)
-            + "  (before any service sees the call)")
+        Swift.print(Self.latencyLine("publish → broker ack", acknowledgements) + "  (before any service sees the call)")
         for hop in hops {
             guard let summary = summaries[hop] else { continue }
             let missing = summary.count < calls ? " — only \(summary.count) of \(calls) seen" : ""
-            Swift.print("  " + hop.label.padding(toLength: 27, withPad: " ", startingAt: 0)
-                + String(format: " p50 %7.1f ms  p95 %7.1f ms  p99 %7.1f ms  max %7.1f ms", summary.p50, summary.p95, summary.p99, summary.max)
-                + missing)
+            Swift.print(Self.latencyLine(hop.label, summary) + missing)
         }
         let precision = exact
             ? "from commit timestamps: exact"
