@@ -75,6 +75,26 @@ public final class KafkaProducer: Sendable {
         return PendingDeliveries(collector: collector)
     }
 
+    /// Learns the topics' partition leaders before the first message. Without it the first
+    /// messages of a new idempotent producer wait for its producer id, then for librdkafka's
+    /// once-a-second topic scan: up to a second (seen by `crm-bench telephony` as a publish →
+    /// ack tail). Optional; a producer works without it. Throws when the metadata does not come.
+    public func prepare(topics: [String], timeout: Duration = .seconds(10)) async throws {
+        let native = handle
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        for topic in topics {
+            let error = await blocking.run { () -> rd_kafka_resp_err_t in
+                guard let topicHandle = rd_kafka_topic_new(native.pointer, topic, nil) else { return rd_kafka_last_error() }
+                defer { rd_kafka_topic_destroy(topicHandle) }
+                var metadata: UnsafePointer<rd_kafka_metadata>?
+                let error = rd_kafka_metadata(native.pointer, 0, topicHandle, &metadata, milliseconds)
+                if let metadata { rd_kafka_metadata_destroy(metadata) }
+                return error
+            }
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
+        }
+    }
+
     /// Waits until every enqueued message was delivered or failed, up to the timeout.
     public func flush(timeout: Duration = .seconds(10)) async {
         let native = handle

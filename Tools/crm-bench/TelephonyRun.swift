@@ -38,7 +38,11 @@ struct TelephonyRun {
         }
         let memory = MemorySampler(pidDirectory: settings.pidDirectory)
         let payloads = try callPayloads(people: people)
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: settings.brokers))
+        // CRM_KAFKA_* pass through as for the services (TLS/SASL for a real cluster, `debug`).
+        var kafka = KafkaConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        kafka.properties["bootstrap.servers"] = settings.brokers
+        let producer = try KafkaProducer(configuration: kafka)
+        try await producer.prepare(topics: [Topic.telephonyCalls])
         let notified = NotificationFlag()
         let channels = [EventsService.schema, CalendarService.schema, ReportingService.schema].map { Outbox(schema: $0).channel }
         let listener = Task {
