@@ -55,6 +55,27 @@ struct ProduceConsumeTests {
         }
     }
 
+    @Test("prepare loads a topic's leaders ahead of the first send, and fails when no broker answers")
+    func prepareLoadsLeaders() async throws {
+        try await TestKafka.with { kafka in
+            let cluster = try #require(kafka.cluster)
+            let topic = TestKafka.uniqueName("prepared")
+            try await kafka.createTopic(topic, partitions: 3)
+            let producer = try KafkaProducer(configuration: kafka.configuration)
+            try await producer.prepare(topics: [topic])
+            let report = try await producer.send(ProducerRecord(topic: topic, key: "k", value: "first"))
+            #expect(report.topic == topic)
+            await producer.close()
+
+            let unprepared = try KafkaProducer(configuration: kafka.configuration)
+            for broker in 1...3 { try await cluster.setBrokerDown(Int32(broker)) }
+            await #expect(throws: KafkaError.self) {
+                try await unprepared.prepare(topics: [topic], timeout: .seconds(1))
+            }
+            await unprepared.close(timeout: .seconds(1))
+        }
+    }
+
     @Test("a failed delivery is reported, not swallowed")
     func deliveryFailureIsReported() async throws {
         try await TestKafka.with { kafka in

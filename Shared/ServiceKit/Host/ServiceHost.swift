@@ -43,8 +43,15 @@ public struct ServiceHost: Sendable {
             .init(url: configuration.databaseURL, searchPath: schema, maxConnections: configuration.databasePoolSize,
                   applicationName: serviceName, session: configuration.sessionLimits),
             logger: logger)
-        _ = try await TopicProvisioner.ensure(TopicCatalogue.specs(environment: environment), configuration: kafka, logger: logger)
+        let topics = TopicCatalogue.specs(environment: environment)
+        _ = try await TopicProvisioner.ensure(topics, configuration: kafka, logger: logger)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        // So the relay's first messages after a start do not wait up to a second for the leaders.
+        do {
+            try await producer.prepare(topics: topics.map(\.name), timeout: .seconds(5))
+        } catch {
+            logger.warning("topic metadata not loaded ahead; the first messages may wait", metadata: ["error": "\(error)"])
+        }
         return ServiceHost(
             configuration: configuration, schema: schema, kafka: kafka, pool: pool, producer: producer,
             outbox: Outbox(schema: schema, producerMessageMaxBytes: kafka.producerMessageMaxBytes), logger: logger)
