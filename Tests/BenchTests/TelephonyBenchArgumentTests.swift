@@ -36,6 +36,8 @@ struct TelephonyBenchArgumentTests {
         (["--employees", "10000"], "--employees"),
         (["--missed-percent", "101"], "--missed-percent"),
         (["--timeout", "0"], "--timeout"),
+        (["--warm-up", "-1"], "--warm-up"),
+        (["--warm-up", "some"], "--warm-up"),
         (["--no-such-option"], "--no-such-option"),
     ])
     func badNumbers(arguments: [String], option: String) {
@@ -46,6 +48,8 @@ struct TelephonyBenchArgumentTests {
     @Test("good arguments parse; settings come from options, then the environment, then .crm/env")
     func goodArguments() throws {
         #expect(refusal(["--calls", "100000", "--rate", "200", "--missed-percent", "0"]) == nil)
+        #expect(refusal(["--warm-up", "0"]) == nil)
+        #expect(try TelephonyBench.parse([]).warmUp == 200)
         let bench = try TelephonyBench.parse(["--brokers", "127.0.0.1:1111"])
         let settings = try bench.settings(environment: [:], stateFile: stack)
         #expect(settings.brokers == "127.0.0.1:1111")

@@ -25,6 +25,9 @@ struct TelephonyBench: AsyncParsableCommand {
     @Option(help: "Calls per second, paced evenly; without it the calls go out as one burst.")
     var rate: Double?
 
+    @Option(help: "Calls sent through every hop first (at 100/s) and not counted, so that a fresh stack's consumer groups have joined and its connections are open; 0 skips.")
+    var warmUp = 200
+
     @Option(help: "Counterparties to create, each with its own phone number.")
     var counterparties = 100
 
@@ -62,6 +65,7 @@ struct TelephonyBench: AsyncParsableCommand {
                 throw ValidationError("--rate must be a positive number of calls per second (got \(rate)); omit it for a burst")
             }
         }
+        guard warmUp >= 0 else { throw ValidationError("--warm-up must be 0 or more calls (got \(warmUp))") }
         guard (1...9_999).contains(counterparties) else {
             throw ValidationError("--counterparties must be between 1 and 9999 (got \(counterparties))")
         }
@@ -116,12 +120,30 @@ struct TelephonyBench: AsyncParsableCommand {
         print("crm-bench telephony: \(calls) calls \(rate.map { String(format: "paced at %.0f/s", $0) } ?? "as one burst"), "
               + "\(counterparties) counterparties, \(employees) employees, \(missedPercent)% missed; Kafka at \(settings.brokers)")
         let people = try await StackFixtures(settings: settings).create(counterparties: counterparties, employees: employees)
+        if warmUp > 0 { try await warm(people: people, settings: settings) }
         let result = try await run.measure(people: people)
         result.print(rate: rate)
         if !skipCeiling {
             let ceiling = try await TelephonyCeiling(databaseURL: settings.databaseURL).rowsPerSecond(rows: min(calls, 100_000))
             let ratio = result.callsPerSecond.map { String(format: " (ingest reaches %.0f%%)", $0 / ceiling * 100) } ?? ""
             print(String(format: "  raw ceiling: events + outbox rows in 500-row INSERTs, one transaction each: %.0f rows/s", ceiling) + ratio)
+        }
+    }
+}
+
+extension TelephonyBench {
+    /// A fresh stack's consumer-group members join in its first seconds, with a rebalance that
+    /// holds their partitions for seconds; calls published meanwhile would measure the start-up.
+    private func warm(people: BenchPeople, settings: TelephonyBenchSettings) async throws {
+        var run = TelephonyRun(calls: warmUp, rate: 100, missedPercent: missedPercent, settings: settings, timeout: .seconds(timeout))
+        run.progress = false
+        let started = ContinuousClock.now
+        let result = try await run.measure(people: people)
+        let seconds = (ContinuousClock.now - started).inSeconds
+        if !result.isComplete {
+            print(String(format: "  warm-up: %d calls did not all get through in %.1f s; measuring anyway", warmUp, seconds))
+        } else {
+            print(String(format: "  warm-up: %d calls through every hop in %.1f s (not counted)", warmUp, seconds))
         }
     }
 }

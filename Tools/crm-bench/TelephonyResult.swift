@@ -21,6 +21,11 @@ struct TelephonyResult {
     var exact: Bool
     var timedOut: Bool
 
+    /// Every call was published and seen at every hop before the deadline.
+    var isComplete: Bool {
+        !timedOut && publishFailures == 0 && hops.allSatisfy { (summaries[$0]?.count ?? 0) >= calls }
+    }
+
     var callsPerSecond: Double? { ingestSeconds.map { Double(calls) / max($0, 0.001) } }
 
     /// One latency row: the label in a 27-character column, then the percentiles.

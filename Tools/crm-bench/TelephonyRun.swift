@@ -14,6 +14,8 @@ struct TelephonyRun {
     let missedPercent: Int
     let settings: TelephonyBenchSettings
     let timeout: Duration
+    /// Progress lines on standard error while the run goes (not for the warm-up).
+    var progress = true
     /// Makes this run's call ids unique on a stack that keeps earlier runs' events.
     let runID = UUID().uuidString.prefix(8).lowercased()
 
@@ -204,7 +206,7 @@ struct TelephonyRun {
                     let count = await tracker.count(hop)
                     line += ", \(hop.shortName) \(count)"
                 }
-                FileHandle.standardError.write(Data((line + "\n").utf8))
+                if progress { FileHandle.standardError.write(Data((line + "\n").utf8)) }
             }
             var done = true
             var seenNow = 0
@@ -220,7 +222,9 @@ struct TelephonyRun {
             // A hop that stopped moving after every call was published and committed (e.g. a
             // service that is not consuming) should not hold the report until the timeout.
             if await tracker.isComplete(.event), ContinuousClock.now - lastChange > Self.stallLimit {
-                FileHandle.standardError.write(Data("  no progress for \(Self.stallLimit): reporting what arrived\n".utf8))
+                if progress {
+                    FileHandle.standardError.write(Data("  no progress for \(Self.stallLimit): reporting what arrived\n".utf8))
+                }
                 break
             }
         }
