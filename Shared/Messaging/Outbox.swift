@@ -34,7 +34,7 @@ public struct Outbox: Sendable {
         """)
 
     /// The outbox's tables, in order: list them first among a service's migrations.
-    public static let migrations = [migration, parkedMigration]
+    public static let migrations = [migration, parkedMigration, keyIndexMigration]
 
     /// Messages the broker refused for good (too large, unknown topic, not authorised), and dead
     /// letters it refused: kept with the error for an operator (`crm outbox parked`) to retry or
@@ -52,6 +52,14 @@ public struct Outbox: Sendable {
         );
         CREATE INDEX outbox_parked_key ON outbox_parked (topic, message_key);
         CREATE INDEX outbox_topic_key ON outbox (topic, message_key, id);
+        """)
+
+    /// The relay's probe for a key's older rows (``OutboxBatchReader``) without `id` in the
+    /// index (named to sort after `0000_outbox_parked`, which made the first one): with it, stale statistics let the planner use this index for id ranges and id
+    /// lists too, walking every key's entries where the primary key answers directly.
+    public static let keyIndexMigration = Migration(name: "0000_outbox_reindex_key", sql: """
+        DROP INDEX outbox_topic_key;
+        CREATE INDEX outbox_key ON outbox (topic, message_key);
         """)
 
     /// Enqueues a CloudEvent for `topic` with the given key, inside the caller's transaction.

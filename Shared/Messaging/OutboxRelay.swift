@@ -96,7 +96,15 @@ public final class OutboxRelay: Service, Sendable {
             applicationName: "crm-outbox-relay", session: pool.configuration.session)
         let rows = try await connection.query(
             "SELECT pg_try_advisory_lock(hashtext(\("crm.outbox-relay.\(outbox.schema)"))) AS locked")
-        if try rows.first?.decode("locked", as: Bool.self) == true { return connection }
+        if try rows.first?.decode("locked", as: Bool.self) == true {
+            do {
+                try await OutboxBatchReader.prepare(session: connection)
+            } catch {
+                await connection.close()
+                throw error
+            }
+            return connection
+        }
         await connection.close()
         return nil
     }

@@ -44,6 +44,44 @@ struct OutboxBatchReaderTests {
         }
     }
 
+    @Test("the reads stay index scans when the statistics say the outbox is empty and it is not")
+    func readsUseTheIndexesOnStaleStatistics() async throws {
+        try await TestDatabase.withSchema("reader") { pool, schema in
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
+            // A churning outbox: rows came and went, and a vacuum that could not truncate the
+            // table recorded pages without rows; then 2,000 rows arrive.
+            try await pool.execute("ALTER TABLE outbox SET (vacuum_truncate = false)")
+            try await insertRows(ids: Array(10_001...30_000), pool: pool)
+            try await pool.execute("DELETE FROM outbox")
+            try await pool.execute("VACUUM outbox")
+            try await insertRows(ids: Array(1...2_000), pool: pool)
+            let tuples = try await pool.query("SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'outbox'::regclass")
+            #expect(try tuples[0].decode("n", as: Double.self) < 1, "the statistics say empty")
+
+            let lease = try await PostgresConnection.connect(url: try TestDatabase.url(), searchPath: schema)
+            try await OutboxBatchReader.prepare(session: lease)
+            var reader = OutboxBatchReader(batchSize: 100)
+            let first = try await reader.next(on: lease, excluding: [], deleting: [])
+            let second = try await reader.next(on: lease, excluding: first.ids, deleting: [])
+            for (inFlight, delivered) in [(first.ids + second.ids, [Int64]()), (second.ids, first.ids), ([], first.ids)] {
+                let (query, full) = reader.nextQuery(excluding: inFlight, deleting: delivered)
+                var explain: PostgresQuery = "EXPLAIN "
+                explain.append(query)
+                let plan = try await lease.query(explain).map { try $0.decode("QUERY PLAN", as: String.self) }.joined(separator: "\n")
+                let read = full ? "full read" : "cursor read"
+                #expect(!plan.contains("Seq Scan"), "\(read):\n\(plan)")
+                #expect(plan.contains("Index Scan using outbox_pkey on outbox o"), "\(read) walks the primary key:\n\(plan)")
+                if !full {
+                    #expect(plan.contains("using outbox_key on outbox e"), "the key probe:\n\(plan)")
+                }
+                if !delivered.isEmpty {
+                    #expect(plan.contains("Index Scan using outbox_pkey on outbox  ("), "the delete by id:\n\(plan)")
+                }
+            }
+            await lease.close()
+        }
+    }
+
     @Test("a key's newer row above the cursor waits for its late row below it: the key's rows go out in id order")
     func keyOrderAcrossTheCursor() async throws {
         try await TestDatabase.withSchema("reader") { pool, schema in

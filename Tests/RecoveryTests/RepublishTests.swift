@@ -49,8 +49,11 @@ struct RepublishTests {
         try await TestKafka.with { kafka in
             try await kafka.cluster?.createTopics(TopicCatalogue.specs(partitions: 3, replicationFactor: 3))
             let environment = ServiceDriver.environment(databaseURL: url, kafka: kafka)
+            // Free ports: a stack started with deploy/local/up may hold the default ones.
+            var attributesEnvironment = environment
+            attributesEnvironment["CRM_HTTP_PORT"] = String(try freeLocalPort())
             let attributes = ApplicationRunner()
-            await attributes.start(try await AttributesService.makeApplication(environment: environment, schema: attributesSchema).0)
+            await attributes.start(try await AttributesService.makeApplication(environment: attributesEnvironment, schema: attributesSchema).0)
             var eventsEnvironment = environment
             eventsEnvironment["CRM_HTTP_PORT"] = String(try freeLocalPort())
             let events = ApplicationRunner()
