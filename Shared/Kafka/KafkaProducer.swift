@@ -80,18 +80,24 @@ public final class KafkaProducer: Sendable {
     /// once-a-second topic scan: up to a second (seen by `crm-bench telephony` as a publish →
     /// ack tail). Optional; a producer works without it. Throws when the metadata does not come.
     public func prepare(topics: [String], timeout: Duration = .seconds(10)) async throws {
+        guard !handle.isClosed else { throw KafkaError.closed }
         let native = handle
-        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let milliseconds = Int32(clamping: max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         for topic in topics {
             let error = await blocking.run { () -> rd_kafka_resp_err_t in
                 guard let topicHandle = rd_kafka_topic_new(native.pointer, topic, nil) else { return rd_kafka_last_error() }
                 defer { rd_kafka_topic_destroy(topicHandle) }
                 var metadata: UnsafePointer<rd_kafka_metadata>?
                 let error = rd_kafka_metadata(native.pointer, 0, topicHandle, &metadata, milliseconds)
-                if let metadata { rd_kafka_metadata_destroy(metadata) }
+                guard let metadata else { return error }
+                defer { rd_kafka_metadata_destroy(metadata) }
+                // The request can succeed while the topic itself is unknown or has no leader.
+                if error == RD_KAFKA_RESP_ERR_NO_ERROR, metadata.pointee.topic_cnt > 0 {
+                    return metadata.pointee.topics[0].err
+                }
                 return error
             }
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error, context: "metadata of \(topic)") }
         }
     }
 

@@ -86,15 +86,17 @@ struct OutboxBatchReader {
                 o.id > \(cursor) AND NOT EXISTS (
                     SELECT 1 FROM outbox e
                     WHERE e.topic = o.topic AND e.message_key = o.message_key
-                      AND e.id <= \(cursor) AND e.id <> ALL(\(handedOut))
+                      AND e.id + 0 <= \(cursor) AND e.id <> ALL(\(handedOut))
                     OFFSET 0)
                 """)
         }
+        // Two probes of `outbox_parked_key`, one for a key and one for no key, each an index
+        // condition (an `OR` of both would need a bitmap scan, off on this session).
         query.append("""
              AND NOT EXISTS (
-                SELECT 1 FROM outbox_parked p
-                WHERE p.topic = o.topic AND (p.message_key = o.message_key OR (p.message_key IS NULL AND o.message_key IS NULL))
-                OFFSET 0)
+                SELECT 1 FROM outbox_parked p WHERE p.topic = o.topic AND p.message_key = o.message_key OFFSET 0)
+             AND NOT (o.message_key IS NULL AND EXISTS (
+                SELECT 1 FROM outbox_parked p WHERE p.topic = o.topic AND p.message_key IS NULL OFFSET 0))
             ORDER BY id LIMIT \(batchSize)
             """)
         return (query, full)

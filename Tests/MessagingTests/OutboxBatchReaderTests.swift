@@ -82,6 +82,35 @@ struct OutboxBatchReaderTests {
         }
     }
 
+    @Test("a parked row holds back its own key only; a parked row without a key holds back its topic's rows without a key")
+    func parkedRowsHoldBackTheirKey() async throws {
+        try await TestDatabase.withSchema("reader") { pool, schema in
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
+            try await pool.execute("""
+                INSERT INTO outbox (id, topic, message_key, payload) VALUES
+                    (10, 'reader-test', 'parked-key', '{}'), (11, 'reader-test', 'free-key', '{}'),
+                    (12, 'reader-test', NULL, '{}'), (13, 'other-topic', NULL, '{}'), (14, 'other-topic', 'parked-key', '{}')
+                """)
+            try await pool.execute("""
+                INSERT INTO outbox_parked (id, topic, message_key, payload, created_at, error) VALUES
+                    (1, 'reader-test', 'parked-key', '{}', now(), 'refused'), (2, 'reader-test', NULL, '{}', now(), 'refused')
+                """)
+            let lease = try await PostgresConnection.connect(url: try TestDatabase.url(), searchPath: schema)
+            try await OutboxBatchReader.prepare(session: lease)
+            var reader = OutboxBatchReader(batchSize: 10)
+            let full = try await reader.next(on: lease, excluding: [], deleting: [])
+            #expect(full.ids == [11, 13, 14])
+            // The cursor read applies the same rule to rows that arrive later.
+            try await pool.execute("""
+                INSERT INTO outbox (id, topic, message_key, payload) VALUES
+                    (20, 'reader-test', 'parked-key', '{}'), (21, 'reader-test', NULL, '{}'), (22, 'reader-test', 'free-key-2', '{}')
+                """)
+            let cursor = try await reader.next(on: lease, excluding: full.ids, deleting: [])
+            #expect(cursor.ids == [22])
+            await lease.close()
+        }
+    }
+
     @Test("a key's newer row above the cursor waits for its late row below it: the key's rows go out in id order")
     func keyOrderAcrossTheCursor() async throws {
         try await TestDatabase.withSchema("reader") { pool, schema in
