@@ -90,7 +90,7 @@ public final class OutboxRelay: Service, Sendable {
     /// Returns the connection holding the schema's relay lock, or nil if another relay holds it.
     /// The relay also reads and deletes its batches on this session: a statement that succeeds
     /// there proves the lock is still held, so no batch goes out after the lease was lost.
-    private func acquireLeadership() async throws -> PostgresConnection? {
+    func acquireLeadership() async throws -> PostgresConnection? {
         let connection = try await PostgresConnection.connect(
             url: pool.configuration.url, searchPath: pool.configuration.searchPath,
             applicationName: "crm-outbox-relay", session: pool.configuration.session)

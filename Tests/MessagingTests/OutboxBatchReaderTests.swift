@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 @testable import Messaging
 import Postgres
 import Testing
@@ -79,6 +80,23 @@ struct OutboxBatchReaderTests {
                 }
             }
             await lease.close()
+        }
+    }
+
+    @Test("the relay's lease session plans with sequential and bitmap scans off")
+    func leaseSessionSettings() async throws {
+        try await TestDatabase.withSchema("reader") { pool, schema in
+            try await Migrator(schema: schema, migrations: Outbox.migrations).apply(url: try TestDatabase.url())
+            // Taking the lease needs no broker.
+            let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:9"))
+            let relay = OutboxRelay(outbox: Outbox(schema: schema), pool: pool, producer: producer)
+            let lease = try #require(try await relay.acquireLeadership(), "the lease is free")
+            let rows = try await lease.query(
+                "SELECT current_setting('enable_seqscan') AS seq, current_setting('enable_bitmapscan') AS bitmap")
+            #expect(try rows[0].decode("seq", as: String.self) == "off")
+            #expect(try rows[0].decode("bitmap", as: String.self) == "off")
+            await lease.close()
+            await producer.close(timeout: .seconds(1))
         }
     }
 
