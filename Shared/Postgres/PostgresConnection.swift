@@ -6,9 +6,13 @@ import Foundation
 /// never on Swift's cooperative pool, because libpq blocks while it waits for the server.
 /// Statements on one connection run one after another (callers await each).
 public final class PostgresConnection: @unchecked Sendable {
-    // `handle` and `broken` are only touched on `queue`.
+    // `handle`, `broken` and `preparedNames` are only touched on `queue`.
     private var handle: OpaquePointer?
     private var broken = false
+    /// The statements prepared on this connection (``PostgresQuery/preparedOnce()``): text → name.
+    private var preparedNames: [String: String] = [:]
+    /// Bounds `preparedNames`; beyond it statements run unprepared.
+    static let maxPreparedStatements = 256
     /// libpq's cancel object, made at connect time: `PQcancel` on it is thread-safe, so a
     /// cancelled task can stop its statement from any thread.
     private let cancelHandle: OpaquePointer?
@@ -107,8 +111,13 @@ public final class PostgresConnection: @unchecked Sendable {
                 sqlState: "22021", message: "a parameter contains a NUL character (U+0000), which text cannot hold", detail: nil)
         }
         let execute: @Sendable (OpaquePointer) throws -> PostgresResult = { handle in
+            let name = query.prepared ? try self.preparedName(of: query, handle: handle) : nil
             let result = withOptionalCStringArray(query.binds) { values in
-                PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+                if let name {
+                    PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
+                } else {
+                    PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+                }
             }
             defer { PQclear(result) }
             return try self.check(result, handle: handle)
@@ -196,6 +205,21 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Turns a libpq result into rows or a typed error. Runs on `queue`.
+    /// The name `query` is prepared under on this connection, preparing it the first time; nil
+    /// once the connection holds ``maxPreparedStatements`` (the statement then runs unprepared).
+    /// Runs on `queue`. A failed prepare (e.g. in an aborted transaction) throws and is tried
+    /// again next time; prepared statements outlive transactions, rolled back or not.
+    private func preparedName(of query: PostgresQuery, handle: OpaquePointer) throws -> String? {
+        if let name = preparedNames[query.sql] { return name }
+        guard preparedNames.count < Self.maxPreparedStatements else { return nil }
+        let name = "crm_\(preparedNames.count + 1)"
+        let result = PQprepare(handle, name, query.sql, Int32(query.binds.count), nil)
+        defer { PQclear(result) }
+        _ = try check(result, handle: handle)
+        preparedNames[query.sql] = name
+        return name
+    }
+
     private func check(_ result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresResult {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {

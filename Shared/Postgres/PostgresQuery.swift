@@ -8,6 +8,8 @@
 public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
     public private(set) var sql: String
     public private(set) var binds: [String?]
+    /// Prepared once per connection and run by name from then on (``preparedOnce()``).
+    public private(set) var prepared = false
 
     public init(sql: String, binds: [String?] = []) {
         self.sql = sql
@@ -20,6 +22,20 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation {
 
     public init(stringInterpolation: Interpolation) {
         self.init(sql: stringInterpolation.sql, binds: stringInterpolation.binds)
+    }
+
+    /// This statement, prepared once per connection (`PQprepare`) and run by name from then on
+    /// (`PQexecPrepared`), so its parsing and planning are not repeated on every run. For hot
+    /// statements whose text is fixed (values as parameters, arrays as one parameter): each
+    /// distinct text stays prepared for the connection's life. The server decides between a
+    /// custom and the generic plan as for any prepared statement (`plan_cache_mode`). Mind that
+    /// a generic plan made while a table was small can stay a sequential scan as it grows: the
+    /// outbox relay uses this on a session whose planner settings rule that out; crm-events'
+    /// call-id lookup, tried with it, got such a plan (0.84 ms a run instead of 0.03).
+    public func preparedOnce() -> PostgresQuery {
+        var copy = self
+        copy.prepared = true
+        return copy
     }
 
     /// Appends another query, renumbering its parameters.

@@ -92,9 +92,10 @@ struct OutboxBatchReaderTests {
             let relay = OutboxRelay(outbox: Outbox(schema: schema), pool: pool, producer: producer)
             let lease = try #require(try await relay.acquireLeadership(), "the lease is free")
             let rows = try await lease.query(
-                "SELECT current_setting('enable_seqscan') AS seq, current_setting('enable_bitmapscan') AS bitmap")
+                "SELECT current_setting('enable_seqscan') AS seq, current_setting('enable_bitmapscan') AS bitmap, current_setting('plan_cache_mode') AS plans")
             #expect(try rows[0].decode("seq", as: String.self) == "off")
             #expect(try rows[0].decode("bitmap", as: String.self) == "off")
+            #expect(try rows[0].decode("plans", as: String.self) == "force_generic_plan")
             await lease.close()
             await producer.close(timeout: .seconds(1))
         }
