@@ -82,7 +82,7 @@ public final class KafkaConsumer: Sendable {
         let native = handle
         let state = state
         let logger = logger
-        let budget = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let budget = Int(timeout.wholeMilliseconds)
         return try await blocking.run {
             let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(max(0, budget)) * 1_000_000
             state.batch.removeAll()

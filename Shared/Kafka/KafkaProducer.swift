@@ -82,7 +82,7 @@ public final class KafkaProducer: Sendable {
     public func prepare(topics: [String], timeout: Duration = .seconds(10)) async throws {
         guard !handle.isClosed else { throw KafkaError.closed }
         let native = handle
-        let milliseconds = Int32(clamping: max(1, timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Int32(clamping: max(1, timeout.wholeMilliseconds))
         for topic in topics {
             let error = await blocking.run { () -> rd_kafka_resp_err_t in
                 guard let topicHandle = rd_kafka_topic_new(native.pointer, topic, nil) else { return rd_kafka_last_error() }

@@ -54,9 +54,10 @@ public struct Outbox: Sendable {
         CREATE INDEX outbox_topic_key ON outbox (topic, message_key, id);
         """)
 
-    /// The relay's probe for a key's older rows (``OutboxBatchReader``) without `id` in the
-    /// index (named to sort after `0000_outbox_parked`, which made the first one): with it, stale statistics let the planner use this index for id ranges and id
-    /// lists too, walking every key's entries where the primary key answers directly.
+    /// The relay's probe for a key's older rows (``OutboxBatchReader``), without `id` in the
+    /// index: with it, stale statistics let the planner use this index for id ranges and id
+    /// lists too, walking every key's entries where the primary key answers directly. Named to
+    /// sort after `0000_outbox_parked`, which made the first index.
     public static let keyIndexMigration = Migration(name: "0000_outbox_reindex_key", sql: """
         DROP INDEX outbox_topic_key;
         CREATE INDEX outbox_key ON outbox (topic, message_key);

@@ -204,7 +204,6 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// Turns a libpq result into rows or a typed error. Runs on `queue`.
     /// The name `query` is prepared under on this connection, preparing it the first time; nil
     /// once the connection holds ``maxPreparedStatements`` (the statement then runs unprepared).
     /// Runs on `queue`. A failed prepare (e.g. in an aborted transaction) throws and is tried
@@ -220,6 +219,7 @@ public final class PostgresConnection: @unchecked Sendable {
         return name
     }
 
+    /// Turns a libpq result into rows or a typed error. Runs on `queue`.
     private func check(_ result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresResult {
         let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
         switch status {
