@@ -9,8 +9,8 @@ import Postgres
 /// planned call-back based on it, due within the call-back SLA. A `callId` seen before changes
 /// nothing; an invalid message goes to the dead-letter topic.
 ///
-/// Set-based: a whole poll batch costs one query for the `callId`s already seen, one to match
-/// every number, one for the extensions, then `EventStore`'s bulk insert (numbers, events and
+/// Set-based: a whole poll batch costs one lookup (the `callId`s already seen, the numbers'
+/// owners, the extensions' employees), then `EventStore`'s bulk insert (numbers, events and
 /// call-backs, outbox, one NOTIFY), however many calls it holds.
 struct TelephonyHandler: BatchMessageHandler {
     let store: EventStore
@@ -29,28 +29,18 @@ struct TelephonyHandler: BatchMessageHandler {
     }
 
     func apply(_ batch: [TelephonyCall], in transaction: PostgresTransaction) async throws {
-        let calls = try await unseen(batch, in: transaction)
-        guard !calls.isEmpty else { return }
-        let numbers = calls.map(externalNumber)
-        let matches = try await match(Set(numbers), in: transaction)
-        let extensions = try await employees(withExtensions: Set(calls.compactMap { $0.extension }), in: transaction)
-        var events: [EventStore.NewEvent] = []
-        for (call, number) in zip(calls, numbers) {
-            events += newEvents(for: call, number: number, match: matches[number], responsible: call.extension.flatMap { extensions[$0] })
-        }
-        _ = try await store.insert(events, in: transaction)
-    }
-
-    /// The calls whose `callId` is new: neither stored nor earlier in the batch (the first of a
-    /// repeated `callId` wins, as it would one message at a time).
-    private func unseen(_ batch: [TelephonyCall], in transaction: PostgresTransaction) async throws -> [TelephonyCall] {
+        // The first of a repeated `callId` wins, as it would one message at a time.
         var firstOfBatch = Set<String>()
         let distinct = batch.filter { firstOfBatch.insert($0.callId).inserted }
-        let stored = try await transaction.query("""
-            SELECT call_id FROM events WHERE call_id = ANY(\(distinct.map(\.callId))::text[])
-            """)
-        let seen = Set(try stored.map { try $0.decode("call_id", as: String.self) })
-        return distinct.filter { !seen.contains($0.callId) }
+        let numbers = distinct.map(externalNumber)
+        let found = try await lookUp(distinct, numbers: numbers, in: transaction)
+        var events: [EventStore.NewEvent] = []
+        for (call, number) in zip(distinct, numbers) where !found.seen.contains(call.callId) {
+            events += newEvents(
+                for: call, number: number, match: found.owners[number],
+                responsible: call.extension.flatMap { found.employees[$0] })
+        }
+        _ = try await store.insert(events, in: transaction)
     }
 
     /// The other party's number, normalised to E.164 where it can be.
@@ -107,50 +97,35 @@ struct TelephonyHandler: BatchMessageHandler {
         }
     }
 
-    /// The counterparty (and contact) owning each number: exact E.164 first, then the last ten
-    /// digits; among several, the counterparty with the most recent event (as stored before
-    /// this batch), a contact before the company's own number. One query for all numbers.
-    private func match(_ numbers: Set<String>, in transaction: PostgresTransaction) async throws -> [String: Match] {
-        let numbers = Array(numbers)
-        let rows = try await transaction.query("""
-            WITH wanted AS (
-                SELECT * FROM unnest(\(numbers)::text[], \(numbers.map(PhoneNumber.lastTenDigits))::text[]) AS w(number, last10)
-            ),
-            candidates AS (
-                SELECT w.number, 0 AS rank, p.counterparty_id, p.contact_id
-                FROM wanted w JOIN phone_index p ON p.e164 = w.number WHERE w.number <> ''
-                UNION ALL
-                SELECT w.number, 1 AS rank, p.counterparty_id, p.contact_id
-                FROM wanted w JOIN phone_index p ON p.last10 = w.last10 WHERE w.last10 <> ''
-            )
-            SELECT DISTINCT ON (c.number) c.number, c.counterparty_id, c.contact_id
-            FROM candidates c
-            JOIN counterparties cp ON cp.id = c.counterparty_id AND NOT cp.deleted
-            LEFT JOIN LATERAL (
-                SELECT max(e.sort_at) AS last_at FROM events e WHERE e.counterparty_id = c.counterparty_id AND NOT e.deleted
-            ) activity ON true
-            ORDER BY c.number, c.rank, activity.last_at DESC NULLS LAST, c.contact_id IS NULL, c.counterparty_id
-            """)
-        var matches: [String: Match] = [:]
-        for row in rows {
-            matches[try row.decode("number")] = (try row.decode("counterparty_id"), try row.decodeIfPresent("contact_id"))
-        }
-        return matches
+    /// What the database knows about a batch: the `callId`s already stored, the counterparty
+    /// (and contact) owning each number, the employee answering at each extension.
+    struct Lookup {
+        var seen: Set<String> = []
+        var owners: [String: Match] = [:]
+        var employees: [String: UUID] = [:]
     }
 
-    /// The employee answering at each extension (the lowest id if several share one).
-    private func employees(withExtensions extensions: Set<String>, in transaction: PostgresTransaction) async throws -> [String: UUID] {
-        let wanted = extensions.filter { !$0.isEmpty }
-        guard !wanted.isEmpty else { return [:] }
-        let rows = try await transaction.query("""
-            SELECT DISTINCT ON (phone_extension) phone_extension, id FROM employees
-            WHERE phone_extension = ANY(\(Array(wanted))::text[]) AND NOT deleted
-            ORDER BY phone_extension, id
-            """)
-        var employees: [String: UUID] = [:]
-        for row in rows {
-            employees[try row.decode("phone_extension")] = try row.decode("id")
+    /// One round trip for the batch (`telephony_lookup`, migration 0003, which holds the rules:
+    /// exact E.164 first, then the last ten digits; among several owners the counterparty with
+    /// the most recent event as stored before this batch, a contact before the company's own
+    /// number; the lowest employee id on a shared extension).
+    private func lookUp(_ calls: [TelephonyCall], numbers: [String], in transaction: PostgresTransaction) async throws -> Lookup {
+        let numbers = Array(Set(numbers))
+        let extensions = Array(Set(calls.compactMap(\.extension)))
+        let query: PostgresQuery = """
+            SELECT found, found_key, found_id, found_contact FROM telephony_lookup(
+                \(calls.map(\.callId))::text[], \(numbers)::text[], \(numbers.map(PhoneNumber.lastTenDigits))::text[],
+                \(extensions)::text[])
+            """
+        var lookup = Lookup()
+        for row in try await transaction.query(query.preparedOnce()) {
+            let key = try row.decode("found_key", as: String.self)
+            switch try row.decode("found", as: String.self) {
+            case "seen": lookup.seen.insert(key)
+            case "number": lookup.owners[key] = (try row.decode("found_id"), try row.decodeIfPresent("found_contact"))
+            default: lookup.employees[key] = try row.decode("found_id")
+            }
         }
-        return employees
+        return lookup
     }
 }
