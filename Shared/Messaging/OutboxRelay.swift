@@ -145,7 +145,9 @@ public final class OutboxRelay: Service, Sendable {
     /// batch is settled (refused rows parked, the delivered prefix deleted) in id order as its
     /// reports complete. Every read runs on the lease session (see ``acquireLeadership()``), and
     /// the delivered rows of a settled batch are deleted by the statement that reads the next
-    /// batch: one round trip per batch.
+    /// batch: one round trip per batch. Batches are read ahead only while they come back full;
+    /// at a light load a message costs two statements (its read, then its delete with the next
+    /// read), not three.
     ///
     /// Rows of a key that has a parked row wait behind it (per-key order is the contract); every
     /// other key goes on. A key refused when it is enqueued is held back in the rest of its batch
@@ -169,6 +171,10 @@ public final class OutboxRelay: Service, Sendable {
                 guard !batch.ids.isEmpty else { break }
                 let deliveries = await producer.enqueue(batch.records, holdingBack: &refusedKeys)
                 pipeline.append(InFlightBatch(ids: batch.ids, records: batch.records, deliveries: deliveries))
+                // A short batch was all there was: rows committed since then are read with the
+                // statement that deletes this batch once it settles (they also notified), so
+                // an extra read now would only come back empty, one statement per batch more.
+                if batch.ids.count < configuration.batchSize { break }
             }
             if !delivered.isEmpty {
                 try await delete(delivered, on: lease)

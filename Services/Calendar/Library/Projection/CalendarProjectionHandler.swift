@@ -95,24 +95,16 @@ struct CalendarProjectionHandler: BatchMessageHandler {
     }
 
     /// Lock, then check, then write: the stored rows decide which snapshots are news. One
-    /// query for the stored rows, one upsert, one for the counterparty names, one outbox
+    /// lookup for the stored rows (locked) and the counterparty names, one upsert, one outbox
     /// insert and the reminder statements, for the whole run.
     private func apply(events changes: [EventChange], in transaction: PostgresTransaction) async throws {
-        let previous = try await transaction.query("""
-            SELECT event_id, active, employee_id, version FROM entries
-            WHERE event_id = ANY(\(Array(Set(changes.map(\.id))))::uuid[]) FOR UPDATE
-            """)
-        var stored: [UUID: (active: Bool, employee: UUID?, version: Int)] = [:]
-        for row in previous {
-            stored[try row.decode("event_id")] = (try row.decode("active"), try row.decodeIfPresent("employee_id"), try row.decode("version"))
-        }
+        let (stored, names) = try await lookUp(changes, in: transaction)
         let news = changes.filter { change in stored[change.id].map { $0.version < change.version } ?? true }
         let written = try await VersionedUpsert.apply(
             table: "entries", key: ["event_id"], rows: news.map(Self.entryColumns), in: transaction
         ).map { news[$0] }
 
         let shown = written.filter { $0.isEntry || stored[$0.id]?.active == true }
-        let names = try await counterpartyNames(Set(shown.compactMap(\.event.counterpartyId)), in: transaction)
         let messages = try shown.map { change in
             let event = change.event
             let snapshot = EntrySnapshot(
@@ -196,13 +188,28 @@ struct CalendarProjectionHandler: BatchMessageHandler {
         }
     }
 
-    private func counterpartyNames(_ ids: Set<UUID>, in transaction: PostgresTransaction) async throws -> [UUID: String] {
-        guard !ids.isEmpty else { return [:] }
+    typealias StoredEntry = (active: Bool, employee: UUID?, version: Int)
+
+    /// The run's stored entries, locked, and the names of its counterparties: one round trip
+    /// (`entry_lookup`, migration 0002).
+    private func lookUp(
+        _ changes: [EventChange], in transaction: PostgresTransaction
+    ) async throws -> (stored: [UUID: StoredEntry], names: [UUID: String]) {
+        let query: PostgresQuery = """
+            SELECT found, found_id, active, employee_id, version, name FROM entry_lookup(
+                \(Array(Set(changes.map(\.id))))::uuid[], \(Array(Set(changes.compactMap(\.event.counterpartyId))))::uuid[])
+            """
+        var stored: [UUID: StoredEntry] = [:]
         var names: [UUID: String] = [:]
-        for row in try await transaction.query("SELECT id, name FROM counterparties WHERE id = ANY(\(Array(ids))::uuid[])") {
-            names[try row.decode("id")] = try row.decode("name")
+        for row in try await transaction.query(query.preparedOnce()) {
+            let id = try row.decode("found_id", as: UUID.self)
+            if try row.decode("found", as: String.self) == "entry" {
+                stored[id] = (try row.decode("active"), try row.decodeIfPresent("employee_id"), try row.decode("version"))
+            } else {
+                names[id] = try row.decode("name")
+            }
         }
-        return names
+        return (stored, names)
     }
 
     // MARK: - Employees and counterparties
