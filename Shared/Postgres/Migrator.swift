@@ -71,7 +71,7 @@ public struct Migrator: Sendable {
         var applied: [String] = []
         for migration in migrations where !done.contains(migration.name) {
             try await PostgresTransaction.run(on: connection) { transaction in
-                try await transaction.connection.executeScript(migration.sql)
+                try await transaction.executeScript(migration.sql)
                 try await transaction.execute(
                     "INSERT INTO \(identifier: schema).schema_migrations (name) VALUES (\(migration.name))")
             }

@@ -22,6 +22,50 @@ struct TransactionTests {
         }
     }
 
+    @Test("BEGIN goes out with the first statement: every statement, the first included, is in the one transaction")
+    func firstStatementIsInsideTheTransaction() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE items (name text PRIMARY KEY)")
+            let ids = try await pool.withTransaction { transaction in
+                // Outside a transaction block each of these would be a transaction of its own.
+                let first = try await transaction.query("SELECT pg_current_xact_id()::text AS id")[0].decode("id", as: String.self)
+                let second = try await transaction.query("SELECT pg_current_xact_id()::text AS id")[0].decode("id", as: String.self)
+                return [first, second]
+            }
+            #expect(ids[0] == ids[1])
+            // The first statement fails: the transaction is rolled back and the connection is
+            // usable again (a failure inside a block left open would poison the next caller).
+            await #expect(throws: PostgresError.self) {
+                try await pool.withTransaction { transaction in
+                    try await transaction.execute("INSERT INTO missing_table VALUES (1)")
+                }
+            }
+            // A savepoint as the first statement opens the transaction too.
+            try await pool.withTransaction { transaction in
+                await #expect(throws: Boom.self) {
+                    try await transaction.savepoint { inner in
+                        try await inner.execute("INSERT INTO items VALUES (\("undone"))")
+                        throw Boom()
+                    }
+                }
+                try await transaction.execute("INSERT INTO items VALUES (\("kept"))")
+            }
+            let names = try await pool.query("SELECT name FROM items").map { try $0.decode("name", as: String.self) }
+            #expect(names == ["kept"])
+        }
+    }
+
+    @Test("a transaction whose body runs no statement returns its value and leaves the connection idle")
+    func emptyTransaction() async throws {
+        let pool = PostgresPool(.init(url: try TestDatabase.url(), maxConnections: 1))
+        let value = try await pool.withTransaction { _ in 42 }
+        #expect(value == 42)
+        // The one connection is reused: it must not be left inside a transaction block, where
+        // a savepoint would be accepted.
+        await #expect(throws: PostgresError.self) { try await pool.execute("SAVEPOINT probe") }
+        await pool.close()
+    }
+
     @Test("a failing savepoint keeps the rest of the transaction")
     func failingSavepointKeepsTheRest() async throws {
         try await TestDatabase.withSchema { pool, _ in
