@@ -1,13 +1,16 @@
 -- An event batch's reads in one function (issue 11): the stored entries, locked (lock, then
--- check, then write), and the names of the batch's counterparties, for the entries' messages.
--- As two statements they cost two round trips and two plans per batch, and at a light load
+-- check, then write), the names of the batch's counterparties, for the entries' messages, and
+-- which of the events have a scheduled reminder (a completed call has none, and its batch then
+-- needs no reminder statement). As separate statements they cost a round trip and a plan each, and at a light load
 -- every event is a batch of its own (pg_stat_statements at 100 calls/s: 0.17 ms of planning a
 -- batch, three times their execution). PL/pgSQL keeps the plans for the session; generic plans
 -- (arrays would otherwise make the plan cache plan every call) and only index scans, so that a
 -- plan made while a table was small does not stay a sequential scan as it grows, as crm-events'
 -- telephony_lookup does.
 --
--- One row per stored entry (found = 'entry') and per known counterparty (found = 'counterparty').
+-- One row per stored entry (found = 'entry'), per known counterparty (found = 'counterparty')
+-- and per event with a scheduled reminder (found = 'reminder'). The entries' locks also hold
+-- their reminders: only this projection schedules or drops reminders, under the entry's lock.
 CREATE FUNCTION entry_lookup(event_ids uuid[], counterparty_ids uuid[])
 RETURNS TABLE (found text, found_id uuid, active boolean, employee_id uuid, version bigint, name text)
 LANGUAGE plpgsql
@@ -21,5 +24,9 @@ BEGIN
     RETURN QUERY
     SELECT 'counterparty'::text, c.id, NULL::boolean, NULL::uuid, NULL::bigint, c.name
     FROM counterparties c WHERE c.id = ANY(counterparty_ids);
+
+    RETURN QUERY
+    SELECT DISTINCT 'reminder'::text, r.event_id, NULL::boolean, NULL::uuid, NULL::bigint, NULL::text
+    FROM reminders r WHERE r.event_id = ANY(event_ids) AND r.status = 'scheduled';
 END
 $$;

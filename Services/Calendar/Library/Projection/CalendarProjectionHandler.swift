@@ -98,7 +98,7 @@ struct CalendarProjectionHandler: BatchMessageHandler {
     /// lookup for the stored rows (locked) and the counterparty names, one upsert, one outbox
     /// insert and the reminder statements, for the whole run.
     private func apply(events changes: [EventChange], in transaction: PostgresTransaction) async throws {
-        let (stored, names) = try await lookUp(changes, in: transaction)
+        let (stored, names, reminded) = try await lookUp(changes, in: transaction)
         let news = changes.filter { change in stored[change.id].map { $0.version < change.version } ?? true }
         let written = try await VersionedUpsert.apply(
             table: "entries", key: ["event_id"], rows: news.map(Self.entryColumns), in: transaction
@@ -120,7 +120,7 @@ struct CalendarProjectionHandler: BatchMessageHandler {
             return try OutboxMessage(message, topic: Topic.calendar, key: key)
         }
         try await outbox.enqueue(messages, in: transaction)
-        try await reschedule(written, in: transaction)
+        try await reschedule(written, reminded: reminded, in: transaction)
     }
 
     private static func entryColumns(_ change: EventChange) -> VersionedUpsert.Columns {
@@ -138,8 +138,9 @@ struct CalendarProjectionHandler: BatchMessageHandler {
     /// One reminder per event and start time: a planned entry that has not started gets one due
     /// `reminderLead` before its start; a move replaces a still scheduled one; anything else
     /// (completed, cancelled, deleted, no longer an entry) drops it. Sent and missed reminders
-    /// stay as they are, so the same start time never fires twice.
-    private func reschedule(_ changes: [EventChange], in transaction: PostgresTransaction) async throws {
+    /// stay as they are, so the same start time never fires twice. `reminded`: the events with a
+    /// scheduled reminder; the others have nothing to mark or drop.
+    private func reschedule(_ changes: [EventChange], reminded: Set<UUID>, in transaction: PostgresTransaction) async throws {
         let now = now()
         var dropped: [UUID] = []
         var started: [(id: UUID, startsAt: Date)] = []
@@ -147,12 +148,12 @@ struct CalendarProjectionHandler: BatchMessageHandler {
         for change in changes {
             guard change.isEntry, change.event.state == "planned", let employee = change.event.responsibleId,
                   let startsAt = change.event.startsAt else {
-                dropped.append(change.id)
+                if reminded.contains(change.id) { dropped.append(change.id) }
                 continue
             }
             if startsAt > now {
                 upcoming.append((change.id, employee, startsAt))
-            } else {
+            } else if reminded.contains(change.id) {
                 started.append((change.id, startsAt))
             }
         }
@@ -171,11 +172,14 @@ struct CalendarProjectionHandler: BatchMessageHandler {
         }
         guard !upcoming.isEmpty else { return }
         // Drop still scheduled reminders of another start, then (re)schedule these.
-        try await transaction.execute("""
-            DELETE FROM reminders r
-            USING unnest(\(upcoming.map(\.id))::uuid[], \(upcoming.map(\.startsAt))::timestamptz[]) AS u(event_id, starts_at)
-            WHERE r.event_id = u.event_id AND r.status = 'scheduled' AND r.starts_at <> u.starts_at
-            """)
+        let moved = upcoming.filter { reminded.contains($0.id) }
+        if !moved.isEmpty {
+            try await transaction.execute("""
+                DELETE FROM reminders r
+                USING unnest(\(moved.map(\.id))::uuid[], \(moved.map(\.startsAt))::timestamptz[]) AS u(event_id, starts_at)
+                WHERE r.event_id = u.event_id AND r.status = 'scheduled' AND r.starts_at <> u.starts_at
+                """)
+        }
         let rows = upcoming.map { reminder -> [(any PostgresEncodable)?] in
             [reminder.id, reminder.startsAt, reminder.employee, reminder.startsAt.addingTimeInterval(-reminderLead), "scheduled"]
         }
@@ -190,26 +194,27 @@ struct CalendarProjectionHandler: BatchMessageHandler {
 
     typealias StoredEntry = (active: Bool, employee: UUID?, version: Int)
 
-    /// The run's stored entries, locked, and the names of its counterparties: one round trip
-    /// (`entry_lookup`, migration 0002).
+    /// The run's stored entries, locked, the names of its counterparties and which of its events
+    /// have a scheduled reminder: one round trip (`entry_lookup`, migration 0002).
     private func lookUp(
         _ changes: [EventChange], in transaction: PostgresTransaction
-    ) async throws -> (stored: [UUID: StoredEntry], names: [UUID: String]) {
+    ) async throws -> (stored: [UUID: StoredEntry], names: [UUID: String], reminded: Set<UUID>) {
         let query: PostgresQuery = """
             SELECT found, found_id, active, employee_id, version, name FROM entry_lookup(
                 \(Array(Set(changes.map(\.id))))::uuid[], \(Array(Set(changes.compactMap(\.event.counterpartyId))))::uuid[])
             """
         var stored: [UUID: StoredEntry] = [:]
         var names: [UUID: String] = [:]
+        var reminded: Set<UUID> = []
         for row in try await transaction.query(query.preparedOnce()) {
             let id = try row.decode("found_id", as: UUID.self)
-            if try row.decode("found", as: String.self) == "entry" {
-                stored[id] = (try row.decode("active"), try row.decodeIfPresent("employee_id"), try row.decode("version"))
-            } else {
-                names[id] = try row.decode("name")
+            switch try row.decode("found", as: String.self) {
+            case "entry": stored[id] = (try row.decode("active"), try row.decodeIfPresent("employee_id"), try row.decode("version"))
+            case "counterparty": names[id] = try row.decode("name")
+            default: reminded.insert(id)
             }
         }
-        return (stored, names)
+        return (stored, names, reminded)
     }
 
     // MARK: - Employees and counterparties
