@@ -181,9 +181,10 @@ extension ExactlyOnceTests {
     func setBasedEventsEqualPerRow() async throws {
         try await Harness.run { harness, _ in
             let (p1, p2, p3, counterparty, event) = (UUID(), UUID(), UUID(), UUID(), UUID())
-            func fact(_ version: Int, _ project: UUID, _ state: String, deleted: Bool = false) -> JSONValue {
+            func fact(_ version: Int, _ project: UUID?, _ state: String, deleted: Bool = false) -> JSONValue {
                 .object([
-                    "id": .string(event.lowercasedText), "version": .number(Double(version)), "project_id": .string(project.lowercasedText),
+                    "id": .string(event.lowercasedText), "version": .number(Double(version)),
+                    "project_id": project.map { .string($0.lowercasedText) } ?? .null,
                     "counterparty_id": .string(counterparty.lowercasedText), "responsible_id": .null, "channel": .string("phone-call"),
                     "state": .string(state), "deleted": .bool(deleted), "sort_at": .string("2026-12-01T10:00:00Z"),
                     "completed_day": state == "completed" ? .string("2026-12-01") : .null,
@@ -193,6 +194,10 @@ extension ExactlyOnceTests {
                 [fact(1, p1, "planned"), fact(2, p2, "completed"), fact(2, p3, "cancelled")],  // equal versions: first wins
                 [fact(4, p3, "planned"), fact(3, p1, "completed")],  // older after newer: nothing
                 [fact(5, p1, "completed", deleted: true), fact(6, p2, "planned")],
+                // Out of its project, alone in its batch (the batch has no project now, its prior
+                // has): the project's figures must still drop. Then back into one.
+                [fact(7, nil, "completed")],
+                [fact(8, p3, "completed")],
             ]
             func figures() async throws -> String {
                 let rows = try await harness.pool.query("""
@@ -220,6 +225,7 @@ extension ExactlyOnceTests {
             }
             #expect(actual == expected)
             #expect(expected[0].hasSuffix("|2:t:completed"), "\(expected[0])")
+            #expect(expected[3].hasPrefix("|"), "no project has figures once the event left them: \(expected[3])")
         }
     }
 
