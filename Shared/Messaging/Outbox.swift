@@ -93,20 +93,22 @@ public struct Outbox: Sendable {
             [message.topic, message.key, message.payload, try PostgresJSON(crmEncoding: message.headers)]
         }
         // Ids come from a sequence in statement order, so the relay publishes in this order.
+        // Nothing reads the inserts' results: they go out with the transaction's next statement
+        // or its commit, on one trip to the connection.
         let chunks = PostgresQuery.statementChunks(rows, width: 4)
         for (index, chunk) in chunks.enumerated() {
             let insert = PostgresQuery.withValues("INSERT INTO outbox (topic, message_key, payload, headers) VALUES", Array(chunk))
             guard index == chunks.count - 1 else {
-                try await transaction.execute(insert)
+                try transaction.executeLater(insert)
                 continue
             }
             // The notification rides on the last insert (a data-modifying WITH runs once, to
-            // its end): one round trip fewer per transaction. Delivered at commit, folded with
+            // its end): one statement fewer per transaction. Delivered at commit, folded with
             // the other notifications of the transaction.
             var statement: PostgresQuery = "WITH queued AS ("
             statement.append(insert)
             statement.append(") SELECT pg_notify(\(channel), '')")
-            try await transaction.execute(statement)
+            try transaction.executeLater(statement)
         }
     }
 }

@@ -94,13 +94,14 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Runs SQL text with several statements and no parameters (migrations, fixed DDL).
     public func executeScript(_ sql: String) async throws {
-        try await executeScript(sql, beginningTransaction: false)
+        try await executeScript(sql, after: [])
     }
 
-    /// `executeScript`, after `BEGIN` in the same turn of the queue when `beginningTransaction`.
-    func executeScript(_ sql: String, beginningTransaction: Bool) async throws {
+    /// `executeScript`, after `prelude` on the same turn of the queue (see `run(_:after:)`).
+    func executeScript(_ sql: String, after prelude: [PostgresQuery]) async throws {
+        try Self.refuseNULCharacters(in: prelude)
         try await onQueue { handle in
-            if beginningTransaction { try self.begin(handle) }
+            for statement in prelude { _ = try self.execute(statement, handle: handle) }
             let result = PQexec(handle, sql)
             defer { PQclear(result) }
             _ = try self.check(result, handle: handle)
@@ -110,32 +111,19 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement. Cancelling the awaiting task cancels the statement on the server
     /// (`PQcancel`), which then fails with SQLSTATE 57014 instead of running on unobserved.
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await run(query, beginningTransaction: false)
+        try await run(query, after: [])
     }
 
-    /// `run`, after `BEGIN` in the same turn of the queue when `beginningTransaction`: a
-    /// transaction's first statement (``PostgresTransaction``). Every trip to the queue and
-    /// back costs two thread hand-offs, and at a light load those, not the statements, are
-    /// most of a service's CPU.
-    func run(_ query: PostgresQuery, beginningTransaction: Bool) async throws -> PostgresResult {
-        // libpq passes parameters as C strings: a NUL would cut the value silently. Refuse it the
-        // way the server refuses a character it cannot store (22021), a permanent error.
-        if query.binds.contains(where: { $0?.containsNULCharacter == true }) {
-            throw PostgresError.server(
-                sqlState: "22021", message: "a parameter contains a NUL character (U+0000), which text cannot hold", detail: nil)
-        }
+    /// `run`, after the statements of `prelude` (their results unread; the first that fails
+    /// stops the rest) on the same turn of the connection's queue: a transaction's `BEGIN` and
+    /// its statements run later (``PostgresTransaction/executeLater(_:)``). Every trip to the
+    /// queue and back costs two thread hand-offs, and at a light load those, not the
+    /// statements, are most of a service's CPU.
+    func run(_ query: PostgresQuery, after prelude: [PostgresQuery]) async throws -> PostgresResult {
+        try Self.refuseNULCharacters(in: prelude + [query])
         let execute: @Sendable (OpaquePointer) throws -> PostgresResult = { handle in
-            if beginningTransaction { try self.begin(handle) }
-            let name = query.prepared ? try self.preparedName(of: query, handle: handle) : nil
-            let result = withOptionalCStringArray(query.binds) { values in
-                if let name {
-                    PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
-                } else {
-                    PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
-                }
-            }
-            defer { PQclear(result) }
-            return try self.check(result, handle: handle)
+            for statement in prelude { _ = try self.execute(statement, handle: handle) }
+            return try self.execute(query, handle: handle)
         }
         // A task cancelled before the statement starts is cleaning up (ROLLBACK after the
         // cancellation): let that run rather than cancel it too.
@@ -156,6 +144,29 @@ public final class PostgresConnection: @unchecked Sendable {
             statements.requestCancel(statement)
             cancel(statement)
         }
+    }
+
+    /// libpq passes parameters as C strings: a NUL would cut the value silently. Refuse it the
+    /// way the server refuses a character it cannot store (22021), a permanent error.
+    static func refuseNULCharacters(in queries: [PostgresQuery]) throws {
+        for query in queries where query.binds.contains(where: { $0?.containsNULCharacter == true }) {
+            throw PostgresError.server(
+                sqlState: "22021", message: "a parameter contains a NUL character (U+0000), which text cannot hold", detail: nil)
+        }
+    }
+
+    /// Sends one statement and waits for its result. Runs on `queue`.
+    private func execute(_ query: PostgresQuery, handle: OpaquePointer) throws -> PostgresResult {
+        let name = query.prepared ? try preparedName(of: query, handle: handle) : nil
+        let result = withOptionalCStringArray(query.binds) { values in
+            if let name {
+                PQexecPrepared(handle, name, Int32(query.binds.count), values, nil, nil, 0)
+            } else {
+                PQexecParams(handle, query.sql, Int32(query.binds.count), nil, values, nil, nil, 0)
+            }
+        }
+        defer { PQclear(result) }
+        return try check(result, handle: handle)
     }
 
     /// Asks the server to cancel `statement` if this connection still runs it. `PQcancel` opens
@@ -217,13 +228,6 @@ public final class PostgresConnection: @unchecked Sendable {
                 continuation.resume(with: Result { try body(handle) })
             }
         }
-    }
-
-    /// Opens a transaction block. Runs on `queue`.
-    private func begin(_ handle: OpaquePointer) throws {
-        let result = PQexec(handle, "BEGIN")
-        defer { PQclear(result) }
-        _ = try check(result, handle: handle)
     }
 
     /// The name `query` is prepared under on this connection, preparing it the first time; nil

@@ -55,6 +55,76 @@ struct TransactionTests {
         }
     }
 
+    @Test("statements run later go out in order with the next statement, or with the commit")
+    func executeLaterRunsWithTheNextStatement() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE items (position serial, name text)")
+            let seen = try await pool.withTransaction { transaction in
+                try transaction.executeLater("INSERT INTO items (name) VALUES (\("first"))")
+                try transaction.executeLater("INSERT INTO items (name) VALUES (\("second"))")
+                let rows = try await transaction.query("SELECT name FROM items ORDER BY position")
+                // Only with the commit: nothing reads it in the transaction.
+                try transaction.executeLater("INSERT INTO items (name) VALUES (\("third"))")
+                return try rows.map { try $0.decode("name", as: String.self) }
+            }
+            #expect(seen == ["first", "second"])
+            let names = try await pool.query("SELECT name FROM items ORDER BY position").map { try $0.decode("name", as: String.self) }
+            #expect(names == ["first", "second", "third"])
+        }
+    }
+
+    @Test("a statement run later that fails fails the next statement (or the commit) and rolls the transaction back")
+    func executeLaterFailureRollsBack() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE items (name text PRIMARY KEY)")
+            await #expect(throws: PostgresError.self) {
+                try await pool.withTransaction { transaction in
+                    try await transaction.execute("INSERT INTO items VALUES (\("before"))")
+                    try transaction.executeLater("INSERT INTO items VALUES (\("before"))")
+                    try await transaction.execute("INSERT INTO items VALUES (\("after"))")
+                }
+            }
+            await #expect(throws: PostgresError.self) {
+                try await pool.withTransaction { transaction in
+                    try await transaction.execute("INSERT INTO items VALUES (\("alone"))")
+                    try transaction.executeLater("INSERT INTO items VALUES (\("alone"))")
+                }
+            }
+            #expect(try await pool.query("SELECT name FROM items").isEmpty)
+            // A NUL is refused when the statement is queued, like any statement's.
+            try await pool.withTransaction { transaction in
+                #expect(throws: PostgresError.self) { try transaction.executeLater("INSERT INTO items VALUES (\("a\u{0}b"))") }
+            }
+        }
+    }
+
+    @Test("a savepoint that rolls back drops the statements run later inside it, not those queued before")
+    func executeLaterInsideASavepoint() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.execute("CREATE TABLE items (name text PRIMARY KEY)")
+            try await pool.withTransaction { transaction in
+                try transaction.executeLater("INSERT INTO items VALUES (\("queued before"))")
+                await #expect(throws: Boom.self) {
+                    try await transaction.savepoint { inner in
+                        try inner.executeLater("INSERT INTO items VALUES (\("undone"))")
+                        throw Boom()
+                    }
+                }
+                // Queued inside, failing when the savepoint is released: undone, the rest kept.
+                await #expect(throws: PostgresError.self) {
+                    try await transaction.savepoint { inner in
+                        try inner.executeLater("INSERT INTO items VALUES (\("queued before"))")
+                    }
+                }
+                try await transaction.savepoint { inner in
+                    try inner.executeLater("INSERT INTO items VALUES (\("kept"))")
+                }
+            }
+            let names = try await pool.query("SELECT name FROM items ORDER BY name").map { try $0.decode("name", as: String.self) }
+            #expect(names == ["kept", "queued before"])
+        }
+    }
+
     @Test("a transaction whose body runs no statement returns its value and leaves the connection idle")
     func emptyTransaction() async throws {
         let pool = PostgresPool(.init(url: try TestDatabase.url(), maxConnections: 1))

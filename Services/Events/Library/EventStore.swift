@@ -65,8 +65,10 @@ struct EventStore: Sendable {
         // writing it.
         let created = zip(events, numbers).map { Self.snapshot(of: $0, number: $1) }
         let rows = try created.map(Self.row(for:))
+        // Nothing reads the inserts' results: they go out with the outbox rows and the next
+        // statement or the commit, on one trip to the connection.
         for chunk in PostgresQuery.statementChunks(rows, width: rows[0].count) {
-            try await transaction.execute(.withValues("""
+            try transaction.executeLater(.withValues("""
                 INSERT INTO events (id, number, channel, direction, state, subject, content, counterparty_id, contact_id, deal_id,
                     project_id, responsible_id, starts_at, ends_at, basis_kind, basis_id, author_id, source, call, call_id, unmatched,
                     cancel_reason, completed_at, cancelled_at, version, created_at, updated_at)

@@ -106,7 +106,8 @@ struct ReportingHandler: BatchMessageHandler {
         // all instances are therefore applied one at a time (held until the batch commits), so
         // no delta is lost and no two batches deadlock. Keyed by schema: reporting deployments
         // (or tests) in other schemas of the database are not held up.
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates.' || current_schema()))")
+        // Sent with the batch's first statement, on the same trip to the connection.
+        try transaction.executeLater("SELECT pg_advisory_xact_lock(hashtext('crm.reporting.aggregates.' || current_schema()))")
         // Runs of one function keep the batch order between kinds (an event and the segment
         // move of its counterparty, say), as applying them one at a time would.
         for run in batch.compactMap({ $0 }).consecutiveRuns(by: \.function) {
