@@ -198,6 +198,8 @@ public final class ConsumerRuntime: Service, Sendable {
                 for (index, message) in batch.enumerated() {
                     do {
                         try await self.handler.handle(message, in: transaction)
+                        // What the handler queued fails here, with its message.
+                        try await transaction.flush()
                     } catch {
                         throw FastPathFailed(index: index, underlying: error)
                     }
@@ -208,6 +210,11 @@ public final class ConsumerRuntime: Service, Sendable {
         } catch let failure as FastPathFailed {
             if failure.underlying.isTransientDatabaseError { throw failure.underlying }
             return try await applyWithSavepoints(batch, failedOnce: failure.index)
+        } catch {
+            // A statement `finishBatch` queued fails with the commit: not a message's fault
+            // as far as can be told, so the careful pass runs them one by one.
+            if error.isTransientDatabaseError { throw error }
+            return try await applyWithSavepoints(batch, failedOnce: nil)
         }
     }
 

@@ -23,6 +23,30 @@ public enum VersionedUpsert {
     public static func apply(
         table: String, key: [String], rows: [Columns], versionColumn: String = "version", in transaction: PostgresTransaction
     ) async throws -> [Int] {
+        var written: [Int] = []
+        for (query, chunk) in statements(table: table, key: key, rows: rows, versionColumn: versionColumn, returningKeys: true) {
+            let returned = try await transaction.query(query)
+            let writtenKeys = Set(try returned.map { row in try key.indices.map { try row.decodeIfPresent("k\($0)", as: String.self) } })
+            written += chunk.filter { writtenKeys.contains($0.key) }.map(\.index)
+        }
+        return written.sorted()
+    }
+
+    /// `apply` for a projection that does not ask which rows were written: the statements are
+    /// queued (``PostgresTransaction/executeLater(_:)``) and go out with the transaction's next
+    /// statement or its commit, on one trip to the connection.
+    public static func applyLater(
+        table: String, key: [String], rows: [Columns], versionColumn: String = "version", in transaction: PostgresTransaction
+    ) throws {
+        for (query, _) in statements(table: table, key: key, rows: rows, versionColumn: versionColumn, returningKeys: false) {
+            try transaction.executeLater(query)
+        }
+    }
+
+    /// The upserts of `rows`, one per statement-sized chunk of the newest row per key.
+    private static func statements(
+        table: String, key: [String], rows: [Columns], versionColumn: String, returningKeys: Bool
+    ) -> [(PostgresQuery, [(key: [String?], index: Int)])] {
         guard let first = rows.first else { return [] }
         let names = first.map(\.name)
         guard let versionIndex = names.firstIndex(of: versionColumn) else {
@@ -41,21 +65,17 @@ public enum VersionedUpsert {
             .map { "\(PostgresQuery.quoteIdentifier($0)) = EXCLUDED.\(PostgresQuery.quoteIdentifier($0))" }
             .joined(separator: ", ")
         let prefix = "INSERT INTO \(quotedTable) (\(names.map(PostgresQuery.quoteIdentifier).joined(separator: ", "))) VALUES"
-        let suffix = """
+        var suffix = """
             ON CONFLICT (\(key.map(PostgresQuery.quoteIdentifier).joined(separator: ", ")))
             DO UPDATE SET \(updates)
             WHERE \(quotedTable).\(quotedVersion) < EXCLUDED.\(quotedVersion)
-            RETURNING \(key.enumerated().map { "\(PostgresQuery.quoteIdentifier($1))::text AS k\($0)" }.joined(separator: ", "))
             """
-
-        var written: [Int] = []
-        for chunk in PostgresQuery.statementChunks(newest, width: names.count) {
-            let query = PostgresQuery.withValues(prefix, chunk.map { rows[$0.index].map(\.value) }, suffix)
-            let returned = try await transaction.query(query)
-            let writtenKeys = Set(try returned.map { row in try key.indices.map { try row.decodeIfPresent("k\($0)", as: String.self) } })
-            written += chunk.filter { writtenKeys.contains($0.key) }.map(\.index)
+        if returningKeys {
+            suffix += "\nRETURNING " + key.enumerated().map { "\(PostgresQuery.quoteIdentifier($1))::text AS k\($0)" }.joined(separator: ", ")
         }
-        return written.sorted()
+        return PostgresQuery.statementChunks(newest, width: names.count).map { chunk in
+            (PostgresQuery.withValues(prefix, chunk.map { rows[$0.index].map(\.value) }, suffix), Array(chunk))
+        }
     }
 
     /// For each key, the row to apply: the highest version, the first among equals; in the

@@ -121,28 +121,38 @@ public final class PostgresConnection: @unchecked Sendable {
     /// statements, are most of a service's CPU.
     func run(_ query: PostgresQuery, after prelude: [PostgresQuery]) async throws -> PostgresResult {
         try Self.refuseNULCharacters(in: prelude + [query])
-        let execute: @Sendable (OpaquePointer) throws -> PostgresResult = { handle in
-            for statement in prelude { _ = try self.execute(statement, handle: handle) }
-            return try self.execute(query, handle: handle)
-        }
         // A task cancelled before the statement starts is cleaning up (ROLLBACK after the
         // cancellation): let that run rather than cancel it too.
-        if Task.isCancelled { return try await onQueue(execute) }
+        if Task.isCancelled {
+            return try await onQueue { handle in
+                for statement in prelude { _ = try self.execute(statement, handle: handle) }
+                return try self.execute(query, handle: handle)
+            }
+        }
         let statement = statements.begin()
         defer { statements.end(statement) }
         return try await withTaskCancellationHandler {
             try await onQueue { handle in
-                // Cancelled while waiting for the queue: the server has nothing to cancel yet,
-                // so the statement is not sent at all (it would otherwise run to its end).
-                if self.statements.isCancelRequested(statement) {
-                    throw PostgresError.server(
-                        sqlState: "57014", message: "canceling statement due to user request (before it was sent)", detail: nil)
+                // Cancelled while waiting for the queue, or between two statements of the turn:
+                // the server has nothing to cancel at that moment, so the rest is not sent at
+                // all (it would otherwise run to its end).
+                for next in prelude {
+                    try self.throwIfCancelRequested(statement)
+                    _ = try self.execute(next, handle: handle)
                 }
-                return try execute(handle)
+                try self.throwIfCancelRequested(statement)
+                return try self.execute(query, handle: handle)
             }
         } onCancel: {
             statements.requestCancel(statement)
             cancel(statement)
+        }
+    }
+
+    private func throwIfCancelRequested(_ statement: Int) throws {
+        if statements.isCancelRequested(statement) {
+            throw PostgresError.server(
+                sqlState: "57014", message: "canceling statement due to user request (before it was sent)", detail: nil)
         }
     }
 

@@ -53,13 +53,25 @@ public final class PostgresTransaction: @unchecked Sendable {
         later.append(query)
     }
 
+    /// Sends the statements queued by ``executeLater(_:)`` now, on one trip (nothing if none
+    /// are queued): where a failure must be told apart from what comes next.
+    public func flush() async throws {
+        guard !later.isEmpty else { return }
+        var prelude = takePrelude()
+        let last = prelude.removeLast()
+        _ = try await connection.run(last, after: prelude)
+    }
+
     /// Runs SQL text with several statements and no parameters (migrations) in the transaction.
     public func executeScript(_ sql: String) async throws {
         try await connection.executeScript(sql, after: takePrelude())
     }
 
     private func run(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await connection.run(query, after: takePrelude())
+        // Refused before anything is taken off the queue, so that nothing queued is lost with it.
+        // (A statement cancelled before it is sent fails its transaction anyway.)
+        try PostgresConnection.refuseNULCharacters(in: [query])
+        return try await connection.run(query, after: takePrelude())
     }
 
     /// What goes out before the next statement: `BEGIN` the first time, then the queued

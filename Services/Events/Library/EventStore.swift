@@ -53,7 +53,9 @@ struct EventStore: Sendable {
     }
 
     /// Creates events in this order with one query for their numbers, one multi-row insert
-    /// (per statement-sized chunk) and one outbox insert; returns them as stored.
+    /// (per statement-sized chunk) and one outbox insert; returns them as they are stored. The
+    /// inserts go out with the transaction's next statement or its commit, which throws if
+    /// they fail.
     func insert(_ events: [NewEvent], in transaction: PostgresTransaction) async throws -> [Event] {
         guard !events.isEmpty else { return [] }
         // Numbers in bulk; sorted, so events created together are numbered in their order.

@@ -67,13 +67,13 @@ struct KnownObjectsHandler: BatchMessageHandler {
             authorId: owners?.authorId?.lowercased(), responsibleId: owners?.responsibleId?.lowercased())
     }
 
-    /// One multi-row upsert for the batch. Newer versions win; an equal version may still fill
+    /// One multi-row upsert for the batch, sent with the commit. Newer versions win; an equal version may still fill
     /// in owners that rows projected before owners were kept lack (a `crm republish events`
     /// after the upgrade does that).
     func apply(_ batch: [KnownObject?], in transaction: PostgresTransaction) async throws {
         let objects = Self.onePerObject(batch.compactMap { $0 })
         for chunk in PostgresQuery.statementChunks(objects, width: 6) {
-            try await transaction.execute(.withValues(
+            try transaction.executeLater(.withValues(
                 "INSERT INTO known_objects (id, kind, deleted, version, author_id, responsible_id) VALUES",
                 chunk.map { object -> [(any PostgresEncodable)?] in
                     [object.id, object.kind.rawValue, object.deleted, object.version, object.authorId, object.responsibleId]

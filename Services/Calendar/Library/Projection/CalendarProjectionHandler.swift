@@ -73,7 +73,7 @@ struct CalendarProjectionHandler: BatchMessageHandler {
                 }
             }
             if !events.isEmpty { try await apply(events: events, in: transaction) }
-            if !employees.isEmpty { try await VersionedUpsert.apply(table: "employees", key: ["id"], rows: employees, in: transaction) }
+            if !employees.isEmpty { try VersionedUpsert.applyLater(table: "employees", key: ["id"], rows: employees, in: transaction) }
             if !counterparties.isEmpty { try await apply(counterparties: counterparties, in: transaction) }
         }
     }

@@ -55,12 +55,12 @@ struct CatalogProjectionHandler: BatchMessageHandler {
         }
     }
 
-    /// One versioned multi-row upsert per table.
+    /// One versioned multi-row upsert per table, sent with the commit.
     func apply(_ batch: [CatalogRow], in transaction: PostgresTransaction) async throws {
         for topic in Self.topics {
             let rows = batch.filter { $0.topic == topic }.map(\.columns)
             guard !rows.isEmpty else { continue }
-            try await VersionedUpsert.apply(table: Self.table(of: topic), key: ["id"], rows: rows, in: transaction)
+            try VersionedUpsert.applyLater(table: Self.table(of: topic), key: ["id"], rows: rows, in: transaction)
         }
     }
 

@@ -23,8 +23,8 @@ struct EventProjectionHandler: BatchMessageHandler {
         ]
     }
 
-    /// One versioned multi-row upsert for the batch.
+    /// One versioned multi-row upsert for the batch, sent with the commit.
     func apply(_ batch: [VersionedUpsert.Columns], in transaction: PostgresTransaction) async throws {
-        try await VersionedUpsert.apply(table: "events", key: ["id"], rows: batch, in: transaction)
+        try VersionedUpsert.applyLater(table: "events", key: ["id"], rows: batch, in: transaction)
     }
 }
