@@ -211,8 +211,8 @@ public final class ConsumerRuntime: Service, Sendable {
             if failure.underlying.isTransientDatabaseError { throw failure.underlying }
             return try await applyWithSavepoints(batch, failedOnce: failure.index)
         } catch {
-            // A statement `finishBatch` queued fails with the commit: not a message's fault
-            // as far as can be told, so the careful pass runs them one by one.
+            // Failed after every handler returned (`finishBatch`, or what it queued failing with
+            // the commit): no message to blame, so the careful pass runs them one by one.
             if error.isTransientDatabaseError { throw error }
             return try await applyWithSavepoints(batch, failedOnce: nil)
         }

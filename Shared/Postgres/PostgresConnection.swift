@@ -97,9 +97,9 @@ public final class PostgresConnection: @unchecked Sendable {
         try await executeScript(sql, after: [])
     }
 
-    /// `executeScript`, after `prelude` on the same turn of the queue (see `run(_:after:)`).
+    /// `executeScript`, after `prelude` on the same turn of the queue (see `run(_:after:)`,
+    /// whose callers check the prelude too).
     func executeScript(_ sql: String, after prelude: [PostgresQuery]) async throws {
-        try Self.refuseNULCharacters(in: prelude)
         try await onQueue { handle in
             for statement in prelude { _ = try self.execute(statement, handle: handle) }
             let result = PQexec(handle, sql)
@@ -111,7 +111,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement. Cancelling the awaiting task cancels the statement on the server
     /// (`PQcancel`), which then fails with SQLSTATE 57014 instead of running on unobserved.
     public func run(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await run(query, after: [])
+        try Self.refuseNULCharacters(in: [query])
+        return try await run(query, after: [])
     }
 
     /// `run`, after the statements of `prelude` (their results unread; the first that fails
@@ -119,8 +120,9 @@ public final class PostgresConnection: @unchecked Sendable {
     /// its statements run later (``PostgresTransaction/executeLater(_:)``). Every trip to the
     /// queue and back costs two thread hand-offs, and at a light load those, not the
     /// statements, are most of a service's CPU.
+    ///
+    /// The caller has refused NUL characters (``refuseNULCharacters(in:)``) in all of them.
     func run(_ query: PostgresQuery, after prelude: [PostgresQuery]) async throws -> PostgresResult {
-        try Self.refuseNULCharacters(in: prelude + [query])
         // A task cancelled before the statement starts is cleaning up (ROLLBACK after the
         // cancellation): let that run rather than cancel it too.
         if Task.isCancelled {
